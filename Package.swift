@@ -1,0 +1,85 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layout (see README): JSON is the shared value type and parser; JSONRPC is the
+// protocol only; UserDataJWT is the token; MobileMessaging is the SDK core; mmcore
+// wires stdio to it. MobileAPIServer + mmserver are the local Mobile API.
+let package = Package(
+    name: "mmcore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mmcore", targets: ["mmcore"]),
+        .executable(name: "mmserver", targets: ["mmserver"]),
+        .library(name: "JSONRPC", targets: ["JSONRPC"]),
+        .library(name: "UserDataJWT", targets: ["UserDataJWT"]),
+        .library(name: "MobileMessaging", targets: ["MobileMessaging"]),
+        .library(name: "MobileAPIServer", targets: ["MobileAPIServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+    ],
+    targets: [
+        // MARK: Protocol and core
+        .target(name: "JSON"),
+        .target(name: "JSONRPC", dependencies: ["JSON", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "UserDataJWT", dependencies: ["JSON"]),
+        .target(
+            name: "MobileMessaging",
+            dependencies: [
+                "JSON", "UserDataJWT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "mmcore",
+            dependencies: [
+                "JSON", "JSONRPC", "MobileMessaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Local Mobile API
+        .target(
+            name: "MobileAPIServer",
+            dependencies: [
+                "JSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "mmserver",
+            dependencies: [
+                "MobileAPIServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
+        .testTarget(name: "MobileMessagingTests", dependencies: ["MobileMessaging"]),
+        .testTarget(
+            name: "MobileAPIServerTests",
+            dependencies: [
+                "MobileAPIServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // Black-box tests: spawn the built mmcore / mmserver and talk JSON lines / HTTP.
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// Placeholder: replaced by the local Mobile API.

@@ -1,0 +1,1 @@
+print("mmserver: not built yet")
