@@ -108,8 +108,8 @@ public actor Session {
             state.applicationCode = configuration.applicationCode
             changed = true
         }
-        if configuration.userDataPersistingDisabled && state.user != nil && self.configuration == nil {
-            changed = true  // a user written before the setting was turned on must go
+        if configuration.userDataPersistingDisabled && state.user != nil {
+            changed = true  // a user written before the setting was turned on must leave the file
         }
 
         if configuration.loggingEnabled && logger.logLevel > .debug { logger.logLevel = .debug }
@@ -187,6 +187,14 @@ public actor Session {
             }
             let token = try validatedToken()
             let api = try requireAPI()
+            if body.isEmpty {
+                // Nothing to change and no copy to answer with: the server's copy is the answer.
+                let user = try await userRequest("saveUser") { () async throws(MobileMessagingError) in
+                    try await api.fetchUser(own, token: token)
+                }
+                if isCurrent(epoch) { storeUser(user, event: .userUpdated) }
+                return user.wrapperJSON
+            }
             let returned = try await userRequest("saveUser") { () async throws(MobileMessagingError) in
                 try await api.patchUser(own, body: body, token: token)
             }
@@ -274,11 +282,13 @@ public actor Session {
             let own = try await registeredInstallationID()
             if state.pendingDepersonalize != nil {
                 // The same request is already queued: deliver it rather than queue another.
+                let refusal: MobileMessagingError?
                 do throws(MobileMessagingError) {
-                    try await deliverPendingDepersonalize()
+                    refusal = try await deliverPendingDepersonalize()
                 } catch where error.isTransient {
                     return "pending"
                 }
+                if let refusal { throw refusal }
                 return "success"
             }
             let api = try requireAPI()
@@ -500,16 +510,19 @@ public actor Session {
 
     /// Delivers a queued depersonalize, if any: on success the entry is removed and
     /// `depersonalized` emitted; a transient failure is recorded and thrown (the change
-    /// stays queued); any other failure drops the entry (retrying cannot help) and is
-    /// logged, so it does not block the calls that follow.
-    private func deliverPendingDepersonalize() async throws(MobileMessagingError) {
-        guard let pending = state.pendingDepersonalize else { return }
+    /// stays queued); any other failure drops the entry (retrying cannot help), is
+    /// logged and returned, so that it does not block the user calls that follow.
+    @discardableResult
+    private func deliverPendingDepersonalize() async throws(MobileMessagingError) -> MobileMessagingError? {
+        guard let pending = state.pendingDepersonalize else { return nil }
         let epoch = self.epoch
         let api = try requireAPI()
         do throws(MobileMessagingError) {
             try await api.depersonalize(pending.pushRegistrationId, own: pending.pushRegistrationId)
         } catch {
-            guard isCurrent(epoch), let index = state.pendingChanges.firstIndex(where: { $0.id == pending.id }) else { throw error }
+            guard isCurrent(epoch), let index = state.pendingChanges.firstIndex(where: { $0.id == pending.id }) else {
+                throw error
+            }
             if error.isTransient {
                 state.pendingChanges[index].attempts += 1
                 state.pendingChanges[index].nextAttemptAt =
@@ -522,14 +535,15 @@ public actor Session {
                 metadata: ["code": .string(error.code), "description": .string(error.description)])
             state.pendingChanges.remove(at: index)
             persist()
-            return
+            return error
         }
-        guard isCurrent(epoch) else { return }
+        guard isCurrent(epoch) else { return nil }
         state.pendingChanges.removeAll { $0.id == pending.id }
         pendingFailures = 0
         persist()
         logger.debug("the pending depersonalize completed")
         emit(.depersonalized, .null)
+        return nil
     }
 
     /// Retries queued work after `delay`, once registered; one timer at a time.

@@ -51,7 +51,9 @@ final class StateStore: Sendable {
         guard descriptor >= 0 else { throw .stateUnavailable("cannot open \(lockPath): \(Self.lastError())") }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let failure = errno
-            let owner = Self.readSmallFile(descriptor: descriptor).flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+            let owner = Self.readSmallFile(descriptor: descriptor).flatMap { bytes in
+                String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }
+            }
             close(descriptor)
             if failure == EWOULDBLOCK || failure == EAGAIN {
                 throw .stateLocked(trimmed + (owner.map { " (pid \($0))" } ?? ""))
@@ -66,7 +68,9 @@ final class StateStore: Sendable {
     }
 
     deinit {
-        // Closing the descriptor releases the flock.
+        // Unlock explicitly: a child forked meanwhile may still share the descriptor
+        // (until its exec closes it), and the lock would live on with it.
+        flock(lockDescriptor, LOCK_UN)
         close(lockDescriptor)
     }
 
