@@ -1,4 +1,8 @@
-import FoundationEssentials
+#if canImport(FoundationEssentials)
+    import FoundationEssentials  // not all of Foundation: mmcore starts at every app launch
+#else
+    import Foundation
+#endif
 
 /// The current time in seconds since the epoch, injectable so tests can decide when a
 /// token expires.

@@ -540,6 +540,17 @@ struct Harness {
         await harness.cleanUp(session)
     }
 
+    @Test func savingNothingWithoutAServerCopyReadsTheUser() async throws {
+        let harness = Harness()
+        let session = try await harness.registeredSession()
+        harness.api.store.withLock { $0.users["reg-1"] = ["firstName": "Ada"] }
+        let before = harness.api.requestCount
+        let user = try await session.saveUser(["type": "CUSTOMER"])
+        #expect(harness.api.requests(since: before).map(\.summary) == ["GET /mobile/1/appinstance/reg-1/user"])
+        #expect(user["firstName"] == "Ada")
+        await harness.cleanUp(session)
+    }
+
     @Test func invalidUserDataIsInvalidParameterAndSendsNothing() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession()
@@ -706,6 +717,25 @@ struct Harness {
         #expect(try await session.depersonalize() == "success")
         #expect(harness.stateFile?["pendingChanges"] == [])
         #expect(harness.events.named(.depersonalized).count == 1)
+        await harness.cleanUp(session)
+    }
+
+    @Test func aRefusalOfTheQueuedRequestIsReportedByTheNextDepersonalize() async throws {
+        let harness = Harness()
+        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        harness.api.setHook { request in
+            if request.path.hasSuffix("/depersonalize") { throw HTTPTransportError.network("connection refused") }
+            return nil
+        }
+        #expect(try await session.depersonalize() == "pending")
+        harness.api.setHook { request in
+            request.path.hasSuffix("/depersonalize") ? FakeMobileAPI.error(404, "NO_REGISTRATION", "Installation not found") : nil
+        }
+        let error = await caughtError { try await session.depersonalize() }
+        #expect(error?.code == "NO_REGISTRATION")
+        #expect(error?.domain == "com.mobile-messaging.backend")
+        #expect(harness.stateFile?["pendingChanges"] == [], "retrying cannot help: the entry is dropped")
+        #expect(harness.events.named(.depersonalized).isEmpty)
         await harness.cleanUp(session)
     }
 
