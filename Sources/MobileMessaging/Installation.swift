@@ -7,28 +7,28 @@ import JSON
 /// same string unchanged in both directions: the core has no time-zone database and
 /// does not turn a zone id into an offset or back, so whatever the app or the server
 /// wrote there is what the other side sees.
-public struct Installation: WireRecord {
-    public var pushRegistrationId: String?
-    public var isPrimaryDevice: Bool?
-    public var isPushRegistrationEnabled: Bool?
-    public var notificationsEnabled: Bool?
-    public var sdkVersion: String?
-    public var appVersion: String?
-    public var os: String?
-    public var osVersion: String?
-    public var deviceManufacturer: String?
-    public var deviceModel: String?
-    public var deviceSecure: Bool?
-    public var language: String?
-    public var deviceTimezoneId: String?
-    public var applicationUserId: String?
-    public var deviceName: String?
-    public var customAttributes: JSONObject?
+struct Installation: WireRecord {
+    var pushRegistrationId: String?
+    var isPrimaryDevice: Bool?
+    var isPushRegistrationEnabled: Bool?
+    var notificationsEnabled: Bool?
+    var sdkVersion: String?
+    var appVersion: String?
+    var os: String?
+    var osVersion: String?
+    var deviceManufacturer: String?
+    var deviceModel: String?
+    var deviceSecure: Bool?
+    var language: String?
+    var deviceTimezoneId: String?
+    var applicationUserId: String?
+    var deviceName: String?
+    var customAttributes: JSONObject?
     /// Server-only: the push service and its device token (not in the wrappers' shape).
-    public var pushServiceType: String?
-    public var pushServiceToken: String?
+    var pushServiceType: String?
+    var pushServiceToken: String?
 
-    public init() {}
+    init() {}
 
     static var fields: [RecordField<Installation>] {
         [
@@ -58,15 +58,15 @@ public struct Installation: WireRecord {
 
 extension Installation {
     /// From the Mobile API's shape (`pushRegId`, `isPrimary`, `regEnabled`, ...).
-    public init(api object: JSONObject) {
+    init(api object: JSONObject) {
         self = Self.readFields(api: object)
     }
 
     /// The Mobile API's shape of the fields that are set.
-    public var apiJSON: JSONValue { .object(apiFields()) }
+    var apiJSON: JSONValue { .object(apiFields()) }
 
     /// The wrappers' shape of the fields that are set.
-    public var wrapperJSON: JSONValue { .object(wrapperFields()) }
+    var wrapperJSON: JSONValue { .object(wrapperFields()) }
 
     /// Reads a wrapper Installation object as a change to save. `pushRegistrationId`
     /// is accepted (so a fetched installation can be saved back) but never sent: the

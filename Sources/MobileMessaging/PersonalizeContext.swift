@@ -6,21 +6,21 @@ import JSON
 /// Wrappers' shape: `{userIdentity: {externalUserId, phones, emails}, userAttributes,
 /// forceDepersonalize, keepAsLead}`. Checking that the identity holds at least one
 /// field is left to the server, which answers `USER_IDENTITY_INVALID` as the SDKs expect.
-public struct PersonalizeContext: Sendable, Equatable {
-    public var externalUserId: String?
-    public var phones: [String]?
-    public var emails: [String]?
+struct PersonalizeContext: Sendable, Equatable {
+    var externalUserId: String?
+    var phones: [String]?
+    var emails: [String]?
     /// The attributes to set, as given (`null` clears); `nil` when none were given.
     var userAttributes: RecordUpdate<UserData>?
     /// Personalize even when the installation still belongs to someone else.
-    public var forceDepersonalize: Bool
+    var forceDepersonalize: Bool
     /// Keep the person a lead rather than turning it into a customer.
-    public var keepAsLead: Bool
+    var keepAsLead: Bool
 
     static let identityKeys: Set<String> = ["externalUserId", "phones", "emails"]
 
     /// Reads the wrappers' context object strictly, naming the offending field.
-    public init(wrapper value: JSONValue, path: String = "context") throws(InvalidParameter) {
+    init(wrapper value: JSONValue, path: String = "context") throws(InvalidParameter) {
         let input = try WireInput(value, path: path)
         try input.rejectUnknownKeys(["userIdentity", "userAttributes", "forceDepersonalize", "keepAsLead"])
 

@@ -112,11 +112,14 @@ public actor Session {
             changed = true  // a user written before the setting was turned on must leave the file
         }
 
+        // Written before the session counts as initialized, so a failure leaves it uninitialized.
+        if changed, let store {
+            try store.save(state, includeUser: !configuration.userDataPersistingDisabled)
+        }
         if configuration.loggingEnabled && logger.logLevel > .debug { logger.logLevel = .debug }
         self.configuration = configuration
         api = MobileAPIClient(configuration: configuration, transport: transport)
         token = Self.normalizedToken(configuration.userDataJwt)
-        if changed { try persistOrThrow() }
 
         logger.debug(
             "initialized",

@@ -6,24 +6,24 @@ import JSON
 /// installations under `installations`; the server's has `phones: [{number, preferred}]`,
 /// `emails: [{address, preferred}]` and `instances`. `type` (`LEAD`/`CUSTOMER`) and
 /// `installations` are the server's to set: shown in results, never sent.
-public struct UserData: WireRecord {
-    public var externalUserId: String?
-    public var firstName: String?
-    public var lastName: String?
-    public var middleName: String?
+struct UserData: WireRecord {
+    var externalUserId: String?
+    var firstName: String?
+    var lastName: String?
+    var middleName: String?
     /// `Male` or `Female`.
-    public var gender: String?
+    var gender: String?
     /// `YYYY-MM-DD`.
-    public var birthday: String?
-    public var phones: [String]?
-    public var emails: [String]?
-    public var tags: [String]?
-    public var customAttributes: JSONObject?
+    var birthday: String?
+    var phones: [String]?
+    var emails: [String]?
+    var tags: [String]?
+    var customAttributes: JSONObject?
     /// `LEAD` or `CUSTOMER`.
-    public var type: String?
-    public var installations: [Installation]?
+    var type: String?
+    var installations: [Installation]?
 
-    public init() {}
+    init() {}
 
     static var fields: [RecordField<UserData>] {
         [
@@ -50,21 +50,21 @@ public struct UserData: WireRecord {
 
 extension UserData {
     /// From the Mobile API's shape (`instances`, phone and email objects).
-    public init(api object: JSONObject) {
+    init(api object: JSONObject) {
         self = Self.readFields(api: object)
         installations = object["instances"]?.arrayValue?.compactMap { $0.objectValue.map(Installation.init(api:)) }
     }
 
     /// The Mobile API's shape of the fields that are set, `instances` included: what
     /// the state file keeps as the last known server copy.
-    public var apiJSON: JSONValue {
+    var apiJSON: JSONValue {
         var object = apiFields()
         if let installations { object["instances"] = .array(installations.map(\.apiJSON)) }
         return .object(object)
     }
 
     /// The wrappers' shape of the fields that are set, `installations` included.
-    public var wrapperJSON: JSONValue {
+    var wrapperJSON: JSONValue {
         var object = wrapperFields()
         if let installations { object["installations"] = .array(installations.map(\.wrapperJSON)) }
         return .object(object)
