@@ -179,41 +179,33 @@ public actor Session {
         _ = try requireConfiguration()
         let update = try UserData.update(from: userData)
         _ = try validatedToken()
-        return try await withOperation { epoch throws(MobileMessagingError) in
-            let own = try await registeredInstallationID()
-            try await deliverPendingDepersonalize()
+        return try await withUserCall { call throws(MobileMessagingError) in
             let base = state.user
             let body = update.patchBody(base: base)
-            if body.isEmpty, let base {
+            if body.isEmpty {
+                // Nothing to change: the copy we have is the answer, or else the server's.
+                guard let base else { return try await readUser(call, method: "saveUser").wrapperJSON }
                 logger.debug("saveUser: nothing differs from the server copy; no request")
                 return base.wrapperJSON
             }
-            let token = try validatedToken()
-            let api = try requireAPI()
-            if body.isEmpty {
-                // Nothing to change and no copy to answer with: the server's copy is the answer.
-                let user = try await userRequest("saveUser") { () async throws(MobileMessagingError) in
-                    try await api.fetchUser(own, token: token)
-                }
-                if isCurrent(epoch) { storeUser(user, event: .userUpdated) }
-                return user.wrapperJSON
-            }
             let returned = try await userRequest("saveUser") { () async throws(MobileMessagingError) in
-                try await api.patchUser(own, body: body, token: token)
+                try await call.api.patchUser(call.own, body: body, token: call.token)
             }
             var user: UserData
             if let returned {
                 user = returned
             } else {
                 do throws(MobileMessagingError) {
-                    user = try await api.fetchUser(own, token: token)
+                    user = try await call.api.fetchUser(call.own, token: call.token)
                 } catch {
-                    logger.notice("saveUser: the saved user could not be read back; using the local estimate", metadata: ["code": .string(error.code)])
+                    logger.notice(
+                        "saveUser: the saved user could not be read back; using the local estimate",
+                        metadata: ["code": .string(error.code)])
                     user = update.applied(to: base)
                     user.installations = base?.installations
                 }
             }
-            if isCurrent(epoch) { storeUser(user, event: .userUpdated) }
+            if isCurrent(call.epoch) { storeUser(user, event: .userUpdated) }
             return user.wrapperJSON
         }
     }
@@ -223,16 +215,8 @@ public actor Session {
     public func fetchUser() async throws -> JSONValue {
         _ = try requireConfiguration()
         _ = try validatedToken()
-        return try await withOperation { epoch throws(MobileMessagingError) in
-            let own = try await registeredInstallationID()
-            try await deliverPendingDepersonalize()
-            let token = try validatedToken()
-            let api = try requireAPI()
-            let user = try await userRequest("fetchUser") { () async throws(MobileMessagingError) in
-                try await api.fetchUser(own, token: token)
-            }
-            if isCurrent(epoch) { storeUser(user, event: .userUpdated) }
-            return user.wrapperJSON
+        return try await withUserCall { call throws(MobileMessagingError) in
+            try await readUser(call, method: "fetchUser").wrapperJSON
         }
     }
 
@@ -249,18 +233,14 @@ public actor Session {
         _ = try requireConfiguration()
         let context = try PersonalizeContext(wrapper: context)
         _ = try validatedToken()
-        return try await withOperation { epoch throws(MobileMessagingError) in
-            let own = try await registeredInstallationID()
-            try await deliverPendingDepersonalize()
-            let token = try validatedToken()
-            let api = try requireAPI()
+        return try await withUserCall { call throws(MobileMessagingError) in
             let returned = try await userRequest("personalize") { () async throws(MobileMessagingError) in
-                try await api.personalize(own, context: context, token: token)
+                try await call.api.personalize(call.own, context: context, token: call.token)
             }
             var user: UserData
             if let returned {
                 user = returned
-            } else if let fetched = try? await api.fetchUser(own, token: token) {
+            } else if let fetched = try? await call.api.fetchUser(call.own, token: call.token) {
                 user = fetched
             } else {
                 var identity = UserData()
@@ -269,9 +249,40 @@ public actor Session {
                 identity.emails = context.emails
                 user = context.userAttributes?.applied(to: identity) ?? identity
             }
-            if isCurrent(epoch) { storeUser(user, event: .personalized, always: true) }
+            if isCurrent(call.epoch) { storeUser(user, event: .personalized, always: true) }
             return user.wrapperJSON
         }
+    }
+
+    /// What a JWT call works with once it may send: this installation's id, the token
+    /// (checked just now; `nil` means `App`), the client, and the epoch it started in.
+    private struct UserCall {
+        let own: String
+        let token: String?
+        let api: MobileAPIClient
+        let epoch: Int
+    }
+
+    /// The common path of `saveUser`, `fetchUser` and `personalize`: after the network
+    /// calls made before it, with the installation registered and a queued depersonalize
+    /// delivered first (so a change never lands on the previous person), and the token
+    /// checked again right before anything is sent.
+    private func withUserCall(_ body: (UserCall) async throws(MobileMessagingError) -> JSONValue) async throws -> JSONValue {
+        try await withOperation { epoch throws(MobileMessagingError) in
+            let own = try await registeredInstallationID()
+            try await deliverPendingDepersonalize()
+            let call = UserCall(own: own, token: try validatedToken(), api: try requireAPI(), epoch: epoch)
+            return try await body(call)
+        }
+    }
+
+    /// `GET .../user` for `method`; keeps the answer as the local copy.
+    private func readUser(_ call: UserCall, method: String) async throws(MobileMessagingError) -> UserData {
+        let user = try await userRequest(method) { () async throws(MobileMessagingError) in
+            try await call.api.fetchUser(call.own, token: call.token)
+        }
+        if isCurrent(call.epoch) { storeUser(user, event: .userUpdated) }
+        return user
     }
 
     /// `depersonalize`: detaches the person from this installation (always with `App`).
