@@ -70,7 +70,10 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
-        .testTarget(name: "MobileMessagingTests", dependencies: ["MobileMessaging"]),
+        .testTarget(
+            name: "MobileMessagingTests",
+            dependencies: ["MobileMessaging", "JSON", "UserDataJWT", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "MobileAPIServerTests",
             dependencies: [

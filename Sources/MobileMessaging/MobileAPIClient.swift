@@ -1,0 +1,241 @@
+import JSON
+import UserDataJWT
+
+/// The Mobile API calls the core makes (`mobile-api.md`), in the server's shapes.
+///
+/// Which credential a call carries is decided by its signature: only the three user
+/// calls take a token, and send `Bearer <token>` when one is given; everything else
+/// always sends `App <applicationCode>` (`jwt.md`). Every failure comes back as a
+/// ``MobileMessagingError``: `NETWORK_ERROR`, `TIMEOUT`, the server's own code, or
+/// `UNEXPECTED_RESPONSE` for an answer that is not the Mobile API's shape.
+struct MobileAPIClient: Sendable {
+    let baseURL: String
+    let applicationCode: String
+    let timeoutSeconds: Double
+    let transport: any HTTPTransport
+    /// Larger bodies are refused even if the transport accepted them.
+    var maxResponseBytes = 1 << 20
+
+    init(configuration: Configuration, transport: any HTTPTransport) {
+        baseURL = configuration.backendBaseURL
+        applicationCode = configuration.applicationCode
+        timeoutSeconds = configuration.requestTimeoutSeconds
+        self.transport = transport
+    }
+
+    // MARK: - Installation
+
+    /// `POST /mobile/1/appinstance`: the answer must hold the new `pushRegId`.
+    func registerInstallation(_ installation: Installation) async throws(MobileMessagingError) -> Installation {
+        let answer = try await send("POST", "/mobile/1/appinstance", pushRegistrationId: nil, body: installation.apiJSON)
+        let registered = try Installation(api: requireObject(answer, what: "installation"))
+        guard let id = registered.pushRegistrationId, !id.isEmpty else {
+            throw .unexpectedResponse(status: answer.status, "The server registered the installation but sent no pushRegId.")
+        }
+        return registered
+    }
+
+    /// `GET /mobile/1/appinstance/{pushRegId}`
+    func fetchInstallation(_ pushRegistrationId: String) async throws(MobileMessagingError) -> Installation {
+        let answer = try await send("GET", installationPath(pushRegistrationId), pushRegistrationId: pushRegistrationId)
+        return try Installation(api: requireObject(answer, what: "installation"))
+    }
+
+    /// `PATCH /mobile/1/appinstance/{target}` with the changed fields. Returns the
+    /// installation when the server sent it back, `nil` when it answered without one.
+    func patchInstallation(_ target: String, body: JSONObject, own: String) async throws(MobileMessagingError) -> Installation? {
+        let answer = try await send("PATCH", installationPath(target), pushRegistrationId: own, body: .object(body))
+        guard let object = answer.json?.objectValue, object["pushRegId"]?.stringValue != nil else { return nil }
+        return Installation(api: object)
+    }
+
+    /// `POST /mobile/1/appinstance/{target}/depersonalize`, for this or another installation.
+    func depersonalize(_ target: String, own: String) async throws(MobileMessagingError) {
+        _ = try await send("POST", installationPath(target) + "/depersonalize", pushRegistrationId: own)
+    }
+
+    // MARK: - User (JWT or App)
+
+    /// `GET /mobile/1/appinstance/{pushRegId}/user`
+    func fetchUser(_ own: String, token: String?) async throws(MobileMessagingError) -> UserData {
+        let answer = try await send("GET", installationPath(own) + "/user", token: token, pushRegistrationId: own)
+        return try UserData(api: requireObject(answer, what: "user"))
+    }
+
+    /// `PATCH /mobile/1/appinstance/{pushRegId}/user` with the changed fields. Returns
+    /// the user when the server sent it back, `nil` when it answered without one.
+    func patchUser(_ own: String, body: JSONObject, token: String?) async throws(MobileMessagingError) -> UserData? {
+        let answer = try await send("PATCH", installationPath(own) + "/user", token: token, pushRegistrationId: own, body: .object(body))
+        guard let object = answer.json?.objectValue, !object.isEmpty else { return nil }
+        return UserData(api: object)
+    }
+
+    /// `POST /mobile/1/appinstance/{pushRegId}/personalize?forceDepersonalize=&keepAsLead=`
+    func personalize(_ own: String, context: PersonalizeContext, token: String?) async throws(MobileMessagingError) -> UserData? {
+        let query = "forceDepersonalize=\(context.forceDepersonalize)&keepAsLead=\(context.keepAsLead)"
+        let answer = try await send(
+            "POST", installationPath(own) + "/personalize?" + query, token: token, pushRegistrationId: own, body: context.apiBody)
+        guard let object = answer.json?.objectValue, !object.isEmpty else { return nil }
+        return UserData(api: object)
+    }
+
+    // MARK: - Requests
+
+    struct Answer {
+        var status: Int
+        /// The parsed body; `nil` when it was empty.
+        var json: JSONValue?
+    }
+
+    func installationPath(_ pushRegistrationId: String) -> String {
+        "/mobile/1/appinstance/" + Self.percentEncodedSegment(pushRegistrationId)
+    }
+
+    /// The headers of a request, in a fixed order. `Bearer` only when `token` is given.
+    func headers(token: String?, pushRegistrationId: String?, hasBody: Bool) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = [
+            ("Authorization", token.map { "Bearer \($0)" } ?? "App \(applicationCode)"),
+            ("Accept", "application/json"),
+            ("User-Agent", CoreVersion.userAgent),
+        ]
+        if hasBody { headers.append(("Content-Type", "application/json")) }
+        if let pushRegistrationId { headers.append(("pushregistrationid", pushRegistrationId)) }
+        return headers
+    }
+
+    func send(_ method: String, _ path: String, token: String? = nil, pushRegistrationId: String?, body: JSONValue? = nil)
+        async throws(MobileMessagingError) -> Answer
+    {
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(
+                method: method, url: baseURL + path,
+                headers: headers(token: token, pushRegistrationId: pushRegistrationId, hasBody: body != nil),
+                body: body?.serializedBytes, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
+        } catch {
+            throw Self.transportError(error, timeoutSeconds: timeoutSeconds, token: token)
+        }
+        guard response.body.count <= maxResponseBytes else {
+            throw .unexpectedResponse(
+                status: response.status, "The server answered HTTP \(response.status) with a body larger than \(maxResponseBytes) bytes.")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw Self.responseError(response, token: token)
+        }
+        if response.body.allSatisfy(Self.isJSONWhitespace) { return Answer(status: response.status, json: nil) }
+        guard let json = try? JSONParser.parse(response.body) else {
+            throw .unexpectedResponse(
+                status: response.status, "The server answered HTTP \(response.status) with a body that is not JSON.")
+        }
+        return Answer(status: response.status, json: json)
+    }
+
+    func requireObject(_ answer: Answer, what: String) throws(MobileMessagingError) -> JSONObject {
+        guard let object = answer.json?.objectValue else {
+            throw .unexpectedResponse(
+                status: answer.status, "The server answered HTTP \(answer.status) without the \(what) object it should send.")
+        }
+        return object
+    }
+
+    // MARK: - Error mapping
+
+    /// A failed exchange as `TIMEOUT`, `NETWORK_ERROR` or (a body over the limit)
+    /// `UNEXPECTED_RESPONSE`.
+    static func transportError(_ error: any Error, timeoutSeconds: Double, token: String?) -> MobileMessagingError {
+        switch error {
+        case HTTPTransportError.timeout:
+            return .timeout(seconds: timeoutSeconds)
+        case HTTPTransportError.network(let detail):
+            return .network(sanitized(detail, token: token, limit: 200))
+        case HTTPTransportError.responseTooLarge(let status, let limit):
+            return .unexpectedResponse(status: status, "The server answered HTTP \(status) with a body larger than \(limit) bytes.")
+        case is CancellationError:
+            return .network("the request was cancelled")
+        default:
+            return .network(sanitized(String(describing: error), token: token, limit: 200))
+        }
+    }
+
+    /// A non-2xx answer: the server's `messageId` and `text` when the body has the
+    /// Mobile API's error shape, else `UNEXPECTED_RESPONSE` with the status and a short
+    /// printable excerpt (a proxy's HTML page, an empty body...).
+    static func responseError(_ response: HTTPResponse, token: String?) -> MobileMessagingError {
+        let status = response.status
+        if let json = try? JSONParser.parse(response.body),
+            let exception = json["requestError"]?["serviceException"],
+            let messageId = exception["messageId"]?.stringValue, !messageId.isEmpty
+        {
+            let text = exception["text"]?.stringValue.map { sanitized($0, token: token, limit: 500) }
+            return .backend(messageId: messageId, text: text.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)", status: status)
+        }
+        if response.body.allSatisfy(isJSONWhitespace) {
+            return .unexpectedResponse(status: status, "The server answered HTTP \(status) with an empty body.")
+        }
+        let kind = response.header("Content-Type").map { sanitized($0, token: nil, limit: 60) } ?? "no content type"
+        var excerpt = String(decoding: response.body.prefix(4096), as: UTF8.self)
+        if kind.lowercased().contains("html") || excerpt.hasPrefix("<") { excerpt = strippingTags(excerpt) }
+        excerpt = sanitized(excerpt, token: token, limit: 100)
+        return .unexpectedResponse(
+            status: status,
+            "The server answered HTTP \(status) with a body that is not a Mobile API error (\(kind), \(response.body.count) bytes)"
+                + (excerpt.isEmpty ? "." : ": \(excerpt)"))
+    }
+
+    /// One line of printable text: control characters become spaces, runs of spaces
+    /// collapse, the token (if any) is redacted, and the text is cut at `limit`.
+    static func sanitized(_ text: String, token: String?, limit: Int) -> String {
+        var result = ""
+        var lastWasSpace = true
+        for scalar in text.unicodeScalars {
+            let isSpace = scalar.properties.isWhitespace || scalar.value < 0x20 || scalar.value == 0x7F
+                || scalar.properties.generalCategory == .format
+            if isSpace {
+                if !lastWasSpace { result.unicodeScalars.append(" ") }
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+            lastWasSpace = isSpace
+        }
+        if result.hasSuffix(" ") { result.removeLast() }
+        if let token, !token.isEmpty { result = Redaction.redact(token, in: result) }
+        if result.count > limit { result = String(result.prefix(limit)) + "…" }
+        return result
+    }
+
+    static func strippingTags(_ html: String) -> String {
+        var result = ""
+        var inTag = false
+        for character in html {
+            switch character {
+            case "<": inTag = true; result.append(" ")
+            case ">": inTag = false
+            default: if !inTag { result.append(character) }
+            }
+        }
+        return result
+    }
+
+    static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// A path segment with everything but RFC 3986 unreserved characters percent-encoded,
+    /// so an id can never change the path or add a query.
+    static func percentEncodedSegment(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                result.unicodeScalars.append("%")
+                result.unicodeScalars.append(hex[Int(byte >> 4)])
+                result.unicodeScalars.append(hex[Int(byte & 0xF)])
+            }
+        }
+        return result
+    }
+}

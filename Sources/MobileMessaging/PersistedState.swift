@@ -1,0 +1,149 @@
+import JSON
+
+/// Everything the core keeps across restarts: one JSON document, `state.json`.
+///
+/// ```json
+/// {
+///   "formatVersion": 1,
+///   "applicationCode": "app-1",
+///   "installation": { "pushRegId": "...", "regEnabled": true, ... },
+///   "user": { "externalUserId": "ada", "phones": [{"number": "..."}], "instances": [...] },
+///   "pendingChanges": [
+///     { "id": "1", "kind": "depersonalize", "pushRegistrationId": "...",
+///       "createdAt": 1800000000, "attempts": 1, "nextAttemptAt": 1800000005 }
+///   ]
+/// }
+/// ```
+///
+/// The installation and the user are the last copies the server sent, in the Mobile
+/// API's shape (so they are read with the same code as a response). `user` is left out
+/// when `userDataPersistingDisabled` is set. The user-data JWT is never part of it.
+struct PersistedState: Sendable, Equatable {
+    static let formatVersion = 1
+
+    var applicationCode: String?
+    var installation: Installation?
+    var user: UserData?
+    /// Work the server has not accepted yet, oldest first.
+    var pendingChanges: [PendingChange] = []
+
+    init(applicationCode: String? = nil) {
+        self.applicationCode = applicationCode
+    }
+
+    /// Why a state document cannot be used; it is then moved aside.
+    struct FormatError: Error {
+        let reason: String
+    }
+
+    init(json value: JSONValue) throws(FormatError) {
+        guard case .object(let object) = value else { throw FormatError(reason: "not a JSON object") }
+        guard let version = object["formatVersion"]?.numberValue?.intValue else {
+            throw FormatError(reason: "no formatVersion")
+        }
+        guard version == Self.formatVersion else { throw FormatError(reason: "unknown formatVersion \(version)") }
+
+        switch object["applicationCode"] {
+        case nil, .null?: applicationCode = nil
+        case .string(let code)?: applicationCode = code
+        default: throw FormatError(reason: "applicationCode is not a string")
+        }
+        installation = try Self.section(object, "installation").map(Installation.init(api:))
+        user = try Self.section(object, "user").map(UserData.init(api:))
+
+        switch object["pendingChanges"] {
+        case nil, .null?: break
+        case .array(let entries)?:
+            for entry in entries {
+                guard case .object(let fields) = entry else { throw FormatError(reason: "a pending change is not an object") }
+                // A kind this version does not know (written by a newer one) is skipped, not fatal.
+                if let change = PendingChange(json: fields) { pendingChanges.append(change) }
+            }
+        default: throw FormatError(reason: "pendingChanges is not an array")
+        }
+    }
+
+    private static func section(_ object: JSONObject, _ key: String) throws(FormatError) -> JSONObject? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .object(let section)?: return section
+        default: throw FormatError(reason: "\(key) is not an object")
+        }
+    }
+
+    /// The document to write; `includeUser: false` leaves the user out.
+    func json(includeUser: Bool) -> JSONValue {
+        var object: JSONObject = ["formatVersion": .number(JSONNumber(Self.formatVersion))]
+        if let applicationCode { object["applicationCode"] = .string(applicationCode) }
+        if let installation { object["installation"] = installation.apiJSON }
+        if includeUser, let user { object["user"] = user.apiJSON }
+        object["pendingChanges"] = .array(pendingChanges.map(\.json))
+        return .object(object)
+    }
+
+    var pendingDepersonalize: PendingChange? {
+        pendingChanges.first { $0.kind == .depersonalize }
+    }
+}
+
+/// A change the server has not accepted yet, kept so it is delivered after a restart.
+///
+/// Only `depersonalize` is queued today. The durable retry queue of unsent `saveUser`
+/// and `saveInstallation` changes stores them here too, with their PATCH `body`
+/// (never a token: a queued change is sent with the token current when it is retried).
+struct PendingChange: Sendable, Equatable {
+    enum Kind: String, Sendable {
+        case depersonalize
+        case saveUser
+        case saveInstallation
+    }
+
+    /// Unique within the file; lets a retry remove exactly the entry it delivered.
+    var id: String
+    var kind: Kind
+    /// The installation the change is for.
+    var pushRegistrationId: String
+    /// The Mobile API body to send, for kinds that have one.
+    var body: JSONObject?
+    /// Seconds since the epoch.
+    var createdAt: Double
+    var attempts: Int
+    var nextAttemptAt: Double
+
+    init(id: String, kind: Kind, pushRegistrationId: String, body: JSONObject? = nil, createdAt: Double, attempts: Int = 0,
+        nextAttemptAt: Double)
+    {
+        self.id = id
+        self.kind = kind
+        self.pushRegistrationId = pushRegistrationId
+        self.body = body
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+    }
+
+    init?(json object: JSONObject) {
+        guard let id = object["id"]?.stringValue,
+            let kind = object["kind"]?.stringValue.flatMap(Kind.init(rawValue:)),
+            let pushRegistrationId = object["pushRegistrationId"]?.stringValue
+        else { return nil }
+        self.id = id
+        self.kind = kind
+        self.pushRegistrationId = pushRegistrationId
+        body = object["body"]?.objectValue
+        createdAt = object["createdAt"]?.numberValue?.doubleValue ?? 0
+        attempts = object["attempts"]?.numberValue?.intValue ?? 0
+        nextAttemptAt = object["nextAttemptAt"]?.numberValue?.doubleValue ?? 0
+    }
+
+    var json: JSONValue {
+        var object: JSONObject = [
+            "id": .string(id), "kind": .string(kind.rawValue), "pushRegistrationId": .string(pushRegistrationId),
+        ]
+        if let body { object["body"] = .object(body) }
+        object["createdAt"] = .number(JSONNumber(createdAt))
+        object["attempts"] = .number(JSONNumber(attempts))
+        object["nextAttemptAt"] = .number(JSONNumber(nextAttemptAt))
+        return .object(object)
+    }
+}
