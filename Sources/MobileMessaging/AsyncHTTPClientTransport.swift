@@ -3,9 +3,11 @@ import NIOCore
 
 /// ``HTTPTransport`` over AsyncHTTPClient, the production transport.
 ///
-/// Uses `HTTPClient.shared` unless given a client: the shared client is created on its
-/// first use, i.e. on the first request, never while `init` is being answered, and it
-/// needs no shutdown.
+/// Uses one process-wide client unless given one. It is created on its first use, i.e. on
+/// the first request, never while `init` is being answered, and lives as long as the
+/// process. Unlike `HTTPClient.shared` it does not retry a refused connection until the
+/// deadline: a server that is down is reported as `NETWORK_ERROR` at once, so the call
+/// can be kept for a later retry instead of holding the caller for the whole timeout.
 public struct AsyncHTTPClientTransport: HTTPTransport {
     /// Bodies larger than this are refused rather than buffered (1 MiB by default; the
     /// Mobile API's answers are a few KiB).
@@ -25,7 +27,7 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         if let body { request.body = .bytes(body) }
 
-        let client = self.client ?? HTTPClient.shared
+        let client = self.client ?? sharedClient
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         do {
             let response = try await client.execute(request, deadline: deadline)
@@ -54,6 +56,14 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         }
     }
 }
+
+/// Created on first use (a global's initializer runs lazily and once).
+private let sharedClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.timeout.connect = .seconds(10)
+    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+}()
 
 extension TimeAmount {
     fileprivate init(_ duration: Duration) {
