@@ -78,7 +78,7 @@ public actor Connection {
         let reader = LineReader(fileDescriptor: input, maxLineBytes: options.maxLineBytes)
         self.reader = reader
         self.writer = MessageWriter(fileDescriptor: output) { [logger] in
-            logger.notice("the client closed its end of the output; stopping")
+            logger.info("the client closed its end of the output; stopping")
             reader.stop()
         }
         self.options = options
@@ -96,6 +96,8 @@ public actor Connection {
         self.registry = registry
         reader.start()
         for await event in reader.events {
+            // After shutdown(), lines already read but not handled are dropped like unread ones.
+            if reader.isStopped { break }
             handle(event)
         }
 

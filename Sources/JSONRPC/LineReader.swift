@@ -19,6 +19,7 @@ public final class LineReader: Sendable {
     private let fileDescriptor: Int32
     private let maxLineBytes: Int
     private let started = Locked(false)
+    private let stopped = Locked(false)
 
     public init(fileDescriptor: Int32, maxLineBytes: Int = LineFramer.defaultMaxLineBytes) {
         (events, continuation) = AsyncStream.makeStream(of: LineEvent.self, bufferingPolicy: .unbounded)
@@ -43,10 +44,16 @@ public final class LineReader: Sendable {
         if !running { continuation.finish() }
     }
 
-    /// Ends the stream now; bytes read later are dropped.
+    /// Ends the stream now; bytes read later are dropped, and so are lines read but not
+    /// yet consumed (see ``isStopped``).
     public func stop() {
+        stopped.withLock { $0 = true }
         continuation.finish()
     }
+
+    /// Whether ``stop()`` was called: a consumer stops taking events, including those
+    /// the stream still holds, once this is true.
+    public var isStopped: Bool { stopped.withLock { $0 } }
 
     private static func readLoop(fd: Int32, framer: LineFramer, continuation: AsyncStream<LineEvent>.Continuation) {
         var framer = framer
