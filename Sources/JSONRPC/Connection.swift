@@ -140,20 +140,8 @@ public actor Connection {
     }
 
     private func handleSingle(_ value: JSONValue) {
-        switch JSONRPCMessage(decoding: value) {
-        case .invalid(let id, let error):
-            send(JSONRPCResponse(id: id, error: error))
-        case .response(let response):
-            deliver(response)
-        case .notification(let notification):
-            startNotification(notification)
-        case .request(let request):
-            switch registry.resolve(method: request.method, params: request.params) {
-            case .failure(let error):
-                send(JSONRPCResponse(id: request.id, error: error))
-            case .success(let (handler, parameters)):
-                start(handler, parameters, reply: .single(request.id))
-            }
+        if case .answer(let response) = accept(value, reply: { .single($0) }) {
+            send(response)
         }
     }
 
@@ -169,22 +157,14 @@ public actor Connection {
         // Handlers started here cannot complete before this returns: completing needs
         // this actor, which is busy until then.
         for element in elements {
-            switch JSONRPCMessage(decoding: element) {
-            case .invalid(let id, let error):
-                slots.append(JSONRPCResponse(id: id, error: error).serializedBytes)
-            case .response(let response):
-                deliver(response)
-            case .notification(let notification):
-                startNotification(notification)
-            case .request(let request):
-                switch registry.resolve(method: request.method, params: request.params) {
-                case .failure(let error):
-                    slots.append(JSONRPCResponse(id: request.id, error: error).serializedBytes)
-                case .success(let (handler, parameters)):
-                    slots.append(nil)
-                    remaining += 1
-                    start(handler, parameters, reply: .batch(batchKey, slot: slots.count - 1, request.id))
-                }
+            switch accept(element, reply: { .batch(batchKey, slot: slots.count, $0) }) {
+            case .answer(let response):
+                slots.append(response.serializedBytes)
+            case .started:
+                slots.append(nil)
+                remaining += 1
+            case .nothing:
+                break
             }
         }
         if slots.isEmpty { return }  // only notifications (and responses): nothing to say
@@ -195,12 +175,39 @@ public actor Connection {
         }
     }
 
-    private func startNotification(_ notification: JSONRPCNotification) {
-        switch registry.resolve(method: notification.method, params: notification.params) {
-        case .failure(let error):
-            logger.debug("ignored notification \(notification.method): \(error.message)")
-        case .success(let (handler, parameters)):
-            start(handler, parameters, reply: .none)
+    private enum Acceptance {
+        /// A notification, or a response from the client: nothing to answer.
+        case nothing
+        /// Answered at once (invalid request, unknown method, invalid params).
+        case answer(JSONRPCResponse)
+        /// A handler runs and will answer through `reply`.
+        case started
+    }
+
+    /// Decodes one message and starts its handler, or says what answers it at once.
+    private func accept(_ value: JSONValue, reply: (RequestID?) -> Reply) -> Acceptance {
+        switch JSONRPCMessage(decoding: value) {
+        case .invalid(let id, let error):
+            return .answer(JSONRPCResponse(id: id, error: error))
+        case .response(let response):
+            deliver(response)
+            return .nothing
+        case .notification(let notification):
+            switch registry.resolve(method: notification.method, params: notification.params) {
+            case .failure(let error):
+                logger.debug("ignored notification \(notification.method): \(error.message)")
+            case .success(let (handler, parameters)):
+                start(handler, parameters, reply: .none)
+            }
+            return .nothing
+        case .request(let request):
+            switch registry.resolve(method: request.method, params: request.params) {
+            case .failure(let error):
+                return .answer(JSONRPCResponse(id: request.id, error: error))
+            case .success(let (handler, parameters)):
+                start(handler, parameters, reply: reply(request.id))
+                return .started
+            }
         }
     }
 

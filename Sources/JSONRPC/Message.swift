@@ -131,11 +131,16 @@ public enum JSONRPCMessage: Sendable {
 
 // MARK: - Writing
 
+/// Appends `{"jsonrpc":"2.0","id":<id or null>`, the start of a request or a response.
+private func writeHead(id: RequestID?, to output: inout [UInt8]) {
+    output.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+    (id?.jsonValue ?? .null).write(to: &output)
+}
+
 extension JSONRPCResponse {
     /// Appends the response's compact JSON (no newline): `{"jsonrpc":"2.0","id":…,"result":…}`.
     public func write(to output: inout [UInt8]) {
-        output.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
-        if let id { id.jsonValue.write(to: &output) } else { output.append(contentsOf: "null".utf8) }
+        writeHead(id: id, to: &output)
         switch outcome {
         case .success(let result):
             output.append(contentsOf: #","result":"#.utf8)
@@ -157,8 +162,7 @@ extension JSONRPCResponse {
 extension JSONRPCRequest {
     /// Appends the request's compact JSON (no newline).
     public func write(to output: inout [UInt8]) {
-        output.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
-        if let id { id.jsonValue.write(to: &output) } else { output.append(contentsOf: "null".utf8) }
+        writeHead(id: id, to: &output)
         output.append(contentsOf: #","method":"#.utf8)
         JSONValue.string(method).write(to: &output)
         if let params {
