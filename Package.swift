@@ -68,7 +68,10 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(
+            name: "JSONRPCTests",
+            dependencies: ["JSONRPC", "JSON", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
         .testTarget(
             name: "MobileMessagingTests",

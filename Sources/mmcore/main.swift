@@ -1,1 +1,109 @@
-// Placeholder
+import ArgumentParser
+import JSON
+import JSONRPC
+import Logging
+
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `mmcore`: the user-data bridge core, spoken to in JSON-RPC 2.0 on stdin/stdout.
+struct MMCore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mmcore",
+        abstract: "The Mobile Messaging user-data bridge core: JSON-RPC 2.0 over stdio.",
+        discussion: """
+            Reads one JSON-RPC message per line on stdin and writes one per line on stdout; \
+            logs go to stderr. Stops when stdin closes or on SIGTERM, after letting running \
+            requests finish, and exits 0. The methods are described by --print-schema.
+            """,
+        version: "mmcore \(mmcoreVersion)"
+    )
+
+    @Option(help: "Directory of the persisted state (default: $MMCORE_STATE_DIR, else the per-user data directory).")
+    var stateDir: String?
+
+    @Option(help: "Lowest level logged to stderr.")
+    var logLevel: LogLevel = .info
+
+    @Option(help: "Longest accepted input line in bytes; longer lines are skipped and answered with an error.")
+    var maxLineBytes: Int = LineFramer.defaultMaxLineBytes
+
+    @Flag(help: "Print the OpenRPC document describing the methods, and exit.")
+    var printSchema = false
+
+    func validate() throws {
+        guard maxLineBytes > 0 else {
+            throw ValidationError("--max-line-bytes must be a positive number of bytes, got \(maxLineBytes).")
+        }
+    }
+
+    func run() async throws {
+        if printSchema {
+            writeToStandardOutput(OpenRPCDocument.text)
+            return
+        }
+
+        StandardStreams.ignoreBrokenPipe()
+        let output = try StandardStreams.takeStandardOutput()
+        let level = logLevel.level
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "mmcore")
+
+        let connection = Connection(
+            input: STDIN_FILENO, output: output,
+            options: Connection.Options(maxLineBytes: maxLineBytes, requestIDPrefix: "mmcore-"),
+            logger: logger)
+        let signals = [SIGTERM, SIGINT].map { number in
+            SignalObserver(signal: number) { [logger] in
+                logger.info("received signal \(number); stopping")
+                connection.shutdown()
+            }
+        }
+
+        var registry = MethodRegistry()
+        registerMethods(into: &registry, bridge: Bridge(stateDirectory: stateDir, logger: logger, connection: connection))
+        registry.register("rpc.discover") { _ in try JSONParser.parse(OpenRPCDocument.text) }
+
+        logger.info("mmcore \(mmcoreVersion) serving on stdin/stdout")
+        await connection.serve(registry)
+        signals.forEach { $0.cancel() }
+        logger.info("stopped")
+    }
+}
+
+/// The `--log-level` values: swift-log's levels.
+enum LogLevel: String, CaseIterable, ExpressibleByArgument {
+    case trace, debug, info, notice, warning, error, critical
+
+    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
+}
+
+/// Writes to the real standard output (for `--print-schema`, before any protocol starts).
+func writeToStandardOutput(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            return
+        }
+        bytes = bytes.dropFirst(written)
+    }
+}
+
+// Top-level code picks the synchronous `ParsableCommand.main()`, which cannot run an
+// async command; inside an async function the async overload is chosen.
+func runCommand() async {
+    await MMCore.main()
+}
+
+await runCommand()

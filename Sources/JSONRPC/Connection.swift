@@ -1,0 +1,399 @@
+import JSON
+import Logging
+
+/// A JSON-RPC 2.0 peer over a pair of file descriptors, one message per line.
+///
+/// One reader thread frames the input; this actor decodes each line once, answers what
+/// needs no handler (parse errors, invalid requests, unknown methods, invalid params) at
+/// once, and runs every request's handler in its own task, so requests are handled
+/// concurrently and answered in completion order. Every request gets exactly one
+/// response: the table of running requests is the single place a response is claimed.
+/// Notifications get none. A batch is answered with one array once all its requests are
+/// done. All output goes through one ``MessageWriter``.
+///
+/// The connection also sends requests and notifications of its own to the client.
+public actor Connection {
+    public struct Options: Sendable {
+        /// Longest accepted line, in bytes, not counting its line ending.
+        public var maxLineBytes: Int
+        /// Deepest accepted nesting of arrays and objects in a message.
+        public var maxNestingDepth: Int
+        /// How long requests still running when the input ends may take before they are
+        /// cancelled and answered with ``JSONRPCError/cancelledByShutdown``.
+        public var shutdownGracePeriod: Duration
+        /// Prefix of the ids of our own requests to the client (`"rpc-1"`, `"rpc-2"`, ...).
+        public var requestIDPrefix: String
+
+        public init(
+            maxLineBytes: Int = LineFramer.defaultMaxLineBytes,
+            maxNestingDepth: Int = JSONParser.defaultMaxDepth,
+            shutdownGracePeriod: Duration = .seconds(5),
+            requestIDPrefix: String = "rpc-"
+        ) {
+            self.maxLineBytes = maxLineBytes
+            self.maxNestingDepth = maxNestingDepth
+            self.shutdownGracePeriod = shutdownGracePeriod
+            self.requestIDPrefix = requestIDPrefix
+        }
+    }
+
+    /// Where the response of a running handler goes.
+    private enum Reply {
+        case none  // a notification
+        case single(RequestID?)
+        case batch(UInt64, slot: Int, RequestID?)
+    }
+
+    private struct Running {
+        let reply: Reply
+        let task: Task<Void, Never>
+    }
+
+    private struct PendingBatch {
+        var slots: [[UInt8]?]
+        var remaining: Int
+    }
+
+    private let reader: LineReader
+    private let writer: MessageWriter
+    private let options: Options
+    private let logger: Logger
+
+    private var registry = MethodRegistry()
+    private var isServing = false
+    private var nextKey: UInt64 = 0
+    private var running: [UInt64: Running] = [:]
+    private var batches: [UInt64: PendingBatch] = [:]
+    private var drainWaiter: CheckedContinuation<Void, Never>?
+
+    /// Whether the client can still answer our requests (its input has not ended).
+    private var isOpen = true
+    private var nextRequestNumber = 0
+    private var outgoing: [RequestID: CheckedContinuation<JSONValue, any Error>] = [:]
+
+    /// - Parameters:
+    ///   - input: read until end of input; the connection does not close it.
+    ///   - output: written by this connection alone; see ``StandardStreams/takeStandardOutput()``.
+    public init(input: Int32, output: Int32, options: Options = Options(), logger: Logger) {
+        let reader = LineReader(fileDescriptor: input, maxLineBytes: options.maxLineBytes)
+        self.reader = reader
+        self.writer = MessageWriter(fileDescriptor: output) { [logger] in
+            logger.info("the client closed its end of the output; stopping")
+            reader.stop()
+        }
+        self.options = options
+        self.logger = logger
+    }
+
+    // MARK: Serving
+
+    /// Serves `registry` until the input ends or ``shutdown()`` is called, then lets
+    /// running requests finish within the grace period, answers the rest with an error,
+    /// flushes the output and returns.
+    public func serve(_ registry: MethodRegistry) async {
+        precondition(!isServing, "a connection serves once")
+        isServing = true
+        self.registry = registry
+        reader.start()
+        for await event in reader.events {
+            // After shutdown(), lines already read but not handled are dropped like unread ones.
+            if reader.isStopped { break }
+            handle(event)
+        }
+
+        isOpen = false
+        for (id, continuation) in outgoing {
+            logger.debug("request \(id) to the client is left unanswered: the input ended")
+            continuation.resume(throwing: OutgoingRequestError.connectionClosed)
+        }
+        outgoing = [:]
+        await finishRunning()
+        await writer.flush()
+    }
+
+    /// Stops reading input now (for SIGTERM); ``serve(_:)`` then winds down and returns.
+    /// Safe to call from any thread, any number of times.
+    public nonisolated func shutdown() {
+        reader.stop()
+    }
+
+    private func handle(_ event: LineEvent) {
+        switch event {
+        case .lineTooLong:
+            logger.warning("skipped a line longer than \(options.maxLineBytes) bytes")
+            send(JSONRPCResponse(id: nil, error: .lineTooLong(maxLineBytes: options.maxLineBytes)))
+        case .line(let bytes):
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(bytes, maxDepth: options.maxNestingDepth)
+            } catch {
+                let dataCode = error.kind == .tooDeep ? "NESTING_TOO_DEEP" : "PARSE_ERROR"
+                send(JSONRPCResponse(id: nil, error: .parseError(error.description, dataCode: dataCode)))
+                return
+            }
+            if case .array(let elements) = value {
+                handleBatch(elements)
+            } else {
+                handleSingle(value)
+            }
+        }
+    }
+
+    private func handleSingle(_ value: JSONValue) {
+        if case .answer(let response) = accept(value, reply: { .single($0) }) {
+            send(response)
+        }
+    }
+
+    private func handleBatch(_ elements: [JSONValue]) {
+        guard !elements.isEmpty else {
+            send(JSONRPCResponse(id: nil, error: .invalidRequest("a batch must not be empty")))
+            return
+        }
+        nextKey += 1
+        let batchKey = nextKey
+        var slots: [[UInt8]?] = []
+        var remaining = 0
+        // Handlers started here cannot complete before this returns: completing needs
+        // this actor, which is busy until then.
+        for element in elements {
+            switch accept(element, reply: { .batch(batchKey, slot: slots.count, $0) }) {
+            case .answer(let response):
+                slots.append(response.serializedBytes)
+            case .started:
+                slots.append(nil)
+                remaining += 1
+            case .nothing:
+                break
+            }
+        }
+        if slots.isEmpty { return }  // only notifications (and responses): nothing to say
+        if remaining == 0 {
+            sendBatch(slots)
+        } else {
+            batches[batchKey] = PendingBatch(slots: slots, remaining: remaining)
+        }
+    }
+
+    private enum Acceptance {
+        /// A notification, or a response from the client: nothing to answer.
+        case nothing
+        /// Answered at once (invalid request, unknown method, invalid params).
+        case answer(JSONRPCResponse)
+        /// A handler runs and will answer through `reply`.
+        case started
+    }
+
+    /// Decodes one message and starts its handler, or says what answers it at once.
+    private func accept(_ value: JSONValue, reply: (RequestID?) -> Reply) -> Acceptance {
+        switch JSONRPCMessage(decoding: value) {
+        case .invalid(let id, let error):
+            return .answer(JSONRPCResponse(id: id, error: error))
+        case .response(let response):
+            deliver(response)
+            return .nothing
+        case .notification(let notification):
+            switch registry.resolve(method: notification.method, params: notification.params) {
+            case .failure(let error):
+                logger.debug("ignored notification \(notification.method): \(error.message)")
+            case .success(let (handler, parameters)):
+                start(handler, parameters, reply: .none)
+            }
+            return .nothing
+        case .request(let request):
+            switch registry.resolve(method: request.method, params: request.params) {
+            case .failure(let error):
+                return .answer(JSONRPCResponse(id: request.id, error: error))
+            case .success(let (handler, parameters)):
+                start(handler, parameters, reply: reply(request.id))
+                return .started
+            }
+        }
+    }
+
+    // MARK: Running handlers
+
+    private func start(_ handler: @escaping MethodRegistry.Handler, _ parameters: Parameters, reply: Reply) {
+        nextKey += 1
+        let key = nextKey
+        let id: RequestID?? =
+            switch reply {
+            case .none: .none
+            case .single(let id), .batch(_, _, let id): .some(id)
+            }
+        let logger = logger
+        let task = Task.detached {
+            let outcome = await Self.perform(handler, parameters, logger: logger)
+            // Serialized here, off the actor, so big results do not hold up other requests.
+            let bytes = id.map { JSONRPCResponse(id: $0, outcome: outcome).serializedBytes }
+            await self.complete(key, bytes)
+        }
+        running[key] = Running(reply: reply, task: task)
+    }
+
+    private static func perform(
+        _ handler: MethodRegistry.Handler, _ parameters: Parameters, logger: Logger
+    ) async -> Result<JSONValue, JSONRPCError> {
+        do {
+            return .success(try await handler(parameters))
+        } catch let error as any JSONRPCErrorConvertible {
+            return .failure(error.jsonRPCError)
+        } catch is CancellationError {
+            return .failure(.cancelledByShutdown)
+        } catch {
+            // The type only: an error's text may hold what must not be logged.
+            logger.error("\(parameters.method) failed with an error of type \(String(reflecting: type(of: error)))")
+            return .failure(.internalError)
+        }
+    }
+
+    /// Claims the response of the running request `key`; a request already answered
+    /// (cancelled at shutdown) is not answered again.
+    private func complete(_ key: UInt64, _ response: [UInt8]?) {
+        guard let entry = running.removeValue(forKey: key) else { return }
+        deliverReply(entry.reply, response)
+        if running.isEmpty, let waiter = drainWaiter {
+            drainWaiter = nil
+            waiter.resume()
+        }
+    }
+
+    private func deliverReply(_ reply: Reply, _ response: [UInt8]?) {
+        guard let response else { return }
+        switch reply {
+        case .none:
+            break
+        case .single:
+            writer.send(response)
+        case .batch(let batchKey, let slot, _):
+            guard var batch = batches[batchKey] else { return }
+            batch.slots[slot] = response
+            batch.remaining -= 1
+            if batch.remaining == 0 {
+                batches[batchKey] = nil
+                sendBatch(batch.slots)
+            } else {
+                batches[batchKey] = batch
+            }
+        }
+    }
+
+    private func finishRunning() async {
+        guard !running.isEmpty else { return }
+        logger.info("input ended; waiting up to \(options.shutdownGracePeriod) for \(running.count) running requests")
+        let gracePeriod = options.shutdownGracePeriod
+        let timer = Task.detached {
+            do { try await Task.sleep(for: gracePeriod) } catch { return }
+            await self.cancelRunning()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            drainWaiter = continuation
+        }
+        timer.cancel()
+    }
+
+    /// The grace period is over: cancel what still runs and answer it now.
+    private func cancelRunning() {
+        let entries = running.sorted { $0.key < $1.key }
+        running = [:]
+        if !entries.isEmpty {
+            logger.warning("cancelling \(entries.count) requests still running after the grace period")
+        }
+        for (_, entry) in entries {
+            entry.task.cancel()
+            switch entry.reply {
+            case .none:
+                break
+            case .single(let id), .batch(_, _, let id):
+                deliverReply(entry.reply, JSONRPCResponse(id: id, error: .cancelledByShutdown).serializedBytes)
+            }
+        }
+        if let waiter = drainWaiter {
+            drainWaiter = nil
+            waiter.resume()
+        }
+    }
+
+    // MARK: Output
+
+    private func send(_ response: JSONRPCResponse) {
+        writer.send(response.serializedBytes)
+    }
+
+    private func sendBatch(_ slots: [[UInt8]?]) {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, slot) in slots.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: slot ?? [])
+        }
+        bytes.append(UInt8(ascii: "]"))
+        writer.send(bytes)
+    }
+
+    // MARK: Messages to the client
+
+    /// Sends a notification to the client (for instance an `event`).
+    public nonisolated func notify(method: String, params: JSONValue? = nil) {
+        var bytes: [UInt8] = []
+        JSONRPCNotification(method: method, params: params).write(to: &bytes)
+        writer.send(bytes)
+    }
+
+    /// Sends a request to the client and waits for its response.
+    ///
+    /// - Returns: the response's `result`.
+    /// - Throws: ``OutgoingRequestError`` when the client answers with an error, does not
+    ///   answer within `timeout`, or its input ends first; `CancellationError` when the
+    ///   calling task is cancelled.
+    public func request(method: String, params: JSONValue? = nil, timeout: Duration) async throws -> JSONValue {
+        guard isOpen else { throw OutgoingRequestError.connectionClosed }
+        nextRequestNumber += 1
+        let id = RequestID.string("\(options.requestIDPrefix)\(nextRequestNumber)")
+        var bytes: [UInt8] = []
+        JSONRPCRequest(id: id, method: method, params: params).write(to: &bytes)
+
+        let timer = Task.detached {
+            do { try await Task.sleep(for: timeout) } catch { return }
+            await self.failOutgoing(id, with: OutgoingRequestError.timedOut(method: method, after: timeout))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                outgoing[id] = continuation
+                writer.send(bytes)
+            }
+        } onCancel: {
+            Task { await self.failOutgoing(id, with: CancellationError()) }
+        }
+    }
+
+    private func failOutgoing(_ id: RequestID, with error: any Error) {
+        outgoing.removeValue(forKey: id)?.resume(throwing: error)
+    }
+
+    private func deliver(_ response: JSONRPCResponse) {
+        guard let id = response.id, let continuation = outgoing.removeValue(forKey: id) else {
+            logger.warning("dropped a response to no request of ours (id \(response.id?.description ?? "null"))")
+            return
+        }
+        switch response.outcome {
+        case .success(let result): continuation.resume(returning: result)
+        case .failure(let error): continuation.resume(throwing: OutgoingRequestError.errorResponse(error))
+        }
+    }
+}
+
+/// Why a request we sent to the client produced no result.
+public enum OutgoingRequestError: Error, Sendable, Equatable {
+    /// The client answered with this error object (a malformed response is described as
+    /// an Invalid Request error).
+    case errorResponse(JSONRPCError)
+    /// No response within the timeout.
+    case timedOut(method: String, after: Duration)
+    /// The client's input ended (or the connection is shutting down) first.
+    case connectionClosed
+}

@@ -1,0 +1,297 @@
+import Foundation
+import JSON
+
+/// A running `mmcore`, spoken to the way a wrapper does: JSON lines on its stdin, JSON
+/// lines read back from its stdout, its stderr kept for inspection.
+///
+/// The executable is `$MMCORE_BIN` when set, else the `mmcore` built next to the test
+/// bundle (the directory of `CommandLine.arguments[0]`), else `.build/debug/mmcore`.
+final class CoreProcess: @unchecked Sendable {
+    // @unchecked: the mutable state below is guarded by `lock`; the Foundation objects are
+    // only configured in init, before the value is shared.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    struct Exit: Equatable, CustomStringConvertible {
+        let status: Int32
+        /// `false` when a signal ended the process (status is then the signal number).
+        let exited: Bool
+        var description: String { exited ? "exit \(status)" : "signal \(status)" }
+    }
+
+    private let process = Process()
+    private let input = Pipe()
+    private let stdoutLines = LineQueue()
+    private let lock = NSLock()
+    private var stdoutBytes: [UInt8] = []
+    private var stderrBytes: [UInt8] = []
+    private var exit: Exit?
+    private var exitWaiters: [CheckedContinuation<Exit, Never>] = []
+    private var eventsSeen: [JSONValue] = []
+    private var otherMessagesSeen: [JSONValue] = []
+    private var requestCount = 0
+
+    static var executableURL: URL {
+        if let path = ProcessInfo.processInfo.environment["MMCORE_BIN"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        let sibling = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmcore")
+        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        return packageRoot.appendingPathComponent(".build/debug/mmcore")
+    }
+
+    /// The package's root directory (this file is `Tests/EndToEndTests/Support/CoreProcess.swift`).
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Starts `mmcore` with `arguments`; `environment` is added to the test's own.
+    init(arguments: [String] = [], environment: [String: String] = [:]) throws {
+        let executable = Self.executableURL
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw Failure(description: "no mmcore at \(executable.path): run `swift build --product mmcore` or set MMCORE_BIN")
+        }
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        process.terminationHandler = { [weak self] process in
+            self?.exited(Exit(status: process.terminationStatus, exited: process.terminationReason == .exit))
+        }
+        try process.run()
+
+        let lines = stdoutLines
+        Self.pump(output.fileHandleForReading) { [weak self] chunk in
+            self?.lock.withLock { self?.stdoutBytes += chunk }
+        } lines: { line in
+            lines.push(line)
+        } end: {
+            lines.end()
+        }
+        Self.pump(errors.fileHandleForReading) { [weak self] chunk in
+            self?.lock.withLock { self?.stderrBytes += chunk }
+        }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    var processIdentifier: Int32 { process.processIdentifier }
+
+    // MARK: Talking
+
+    /// Sends one line (a newline is added).
+    func send(_ line: String) throws {
+        try sendBytes(Array((line + "\n").utf8))
+    }
+
+    func sendBytes(_ bytes: [UInt8]) throws {
+        try input.fileHandleForWriting.write(contentsOf: Data(bytes))
+    }
+
+    func sendJSON(_ value: JSONValue) throws {
+        try send(value.serialized)
+    }
+
+    /// The next line of stdout, as text.
+    func readLine(timeout: Duration = .seconds(10)) async throws -> String {
+        guard let line = try await stdoutLines.next(timeout: timeout) else {
+            throw Failure(description: "stdout ended; stderr:\n\(standardError)")
+        }
+        return line
+    }
+
+    /// The next message on stdout, parsed.
+    func readMessage(timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        let line = try await readLine(timeout: timeout)
+        do {
+            return try JSONParser.parse(line)
+        } catch {
+            throw Failure(description: "stdout line is not JSON (\(error)): \(line.prefix(200))")
+        }
+    }
+
+    /// Sends a request with an id of its own and returns its response. `event`
+    /// notifications arriving meanwhile are kept in ``events``, anything else in
+    /// ``otherMessages``.
+    func request(_ method: String, params: JSONValue? = nil, timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        let id = lock.withLock {
+            requestCount += 1
+            return "test-\(requestCount)"
+        }
+        var request: JSONObject = ["jsonrpc": "2.0", "id": .string(id), "method": .string(method)]
+        if let params { request["params"] = params }
+        try sendJSON(.object(request))
+        while true {
+            let message = try await readMessage(timeout: timeout)
+            if message["id"] == .string(id), message["method"] == nil { return message }
+            lock.withLock {
+                if message["method"] == "event" { eventsSeen.append(message) } else { otherMessagesSeen.append(message) }
+            }
+        }
+    }
+
+    var events: [JSONValue] { lock.withLock { eventsSeen } }
+    var otherMessages: [JSONValue] { lock.withLock { otherMessagesSeen } }
+
+    // MARK: Ending
+
+    /// Closes mmcore's stdin (end of input).
+    func closeInput() throws {
+        try input.fileHandleForWriting.close()
+    }
+
+    /// Sends SIGTERM.
+    func terminate() {
+        kill(process.processIdentifier, SIGTERM)
+    }
+
+    /// Waits for the process to end.
+    func waitForExit(timeout: Duration = .seconds(15)) async throws -> Exit {
+        try await withThrowingTaskGroup(of: Exit.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let done: Exit? = self.lock.withLock {
+                        if let exit = self.exit { return exit }
+                        self.exitWaiters.append(continuation)
+                        return nil
+                    }
+                    if let done { continuation.resume(returning: done) }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw Failure(description: "mmcore did not exit within \(timeout); stderr:\n\(self.standardError)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    /// Every stdout line not read yet, up to the end of stdout.
+    func remainingLines(timeout: Duration = .seconds(15)) async throws -> [String] {
+        var lines: [String] = []
+        while let line = try await stdoutLines.next(timeout: timeout) { lines.append(line) }
+        return lines
+    }
+
+    /// All bytes written to stdout so far.
+    var standardOutputBytes: [UInt8] { lock.withLock { stdoutBytes } }
+
+    /// Everything written to stderr so far.
+    var standardError: String { lock.withLock { String(decoding: stderrBytes, as: UTF8.self) } }
+
+    private func exited(_ exit: Exit) {
+        let waiters = lock.withLock {
+            self.exit = exit
+            defer { exitWaiters = [] }
+            return exitWaiters
+        }
+        for waiter in waiters { waiter.resume(returning: exit) }
+    }
+
+    /// Reads `handle` to its end on a thread of its own, handing on chunks and lines.
+    private static func pump(
+        _ handle: FileHandle, chunk: @escaping @Sendable ([UInt8]) -> Void,
+        lines: @escaping @Sendable (String) -> Void = { _ in }, end: @escaping @Sendable () -> Void = {}
+    ) {
+        let thread = Thread {
+            var pending: [UInt8] = []
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                let bytes = [UInt8](data)
+                chunk(bytes)
+                pending += bytes
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: 0x0A) {
+                    lines(String(decoding: pending[start..<newline], as: UTF8.self))
+                    start = newline + 1
+                }
+                pending.removeSubrange(..<start)
+            }
+            if !pending.isEmpty { lines(String(decoding: pending, as: UTF8.self)) }
+            end()
+        }
+        thread.start()
+    }
+}
+
+/// Lines handed out one at a time, each wait bounded by a deadline.
+final class LineQueue: @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var head = 0
+    private var ended = false
+    private var waiter: (token: Int, continuation: CheckedContinuation<String?, any Error>)?
+    private var tokens = 0
+    /// Deadlines that passed before their wait began.
+    private var expired: Set<Int> = []
+
+    func push(_ line: String) {
+        let waiting: CheckedContinuation<String?, any Error>? = lock.withLock {
+            if let waiter {
+                self.waiter = nil
+                return waiter.continuation
+            }
+            lines.append(line)
+            return nil
+        }
+        waiting?.resume(returning: line)
+    }
+
+    func end() {
+        let waiting: CheckedContinuation<String?, any Error>? = lock.withLock {
+            ended = true
+            defer { waiter = nil }
+            return waiter?.continuation
+        }
+        waiting?.resume(returning: nil)
+    }
+
+    /// The next line; `nil` when the stream ended and everything was handed out.
+    func next(timeout: Duration) async throws -> String? {
+        let token = lock.withLock {
+            tokens += 1
+            return tokens
+        }
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            self.expire(token)
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<String?, any Error>? = lock.withLock {
+                if head < lines.count {
+                    defer { head += 1 }
+                    return .success(lines[head])
+                }
+                if ended { return .success(nil) }
+                if expired.remove(token) != nil {
+                    return .failure(CoreProcess.Failure(description: "no line on stdout within the timeout"))
+                }
+                waiter = (token, continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+
+    private func expire(_ token: Int) {
+        let waiting: CheckedContinuation<String?, any Error>? = lock.withLock {
+            guard let waiter, waiter.token == token else {
+                expired.insert(token)
+                return nil
+            }
+            self.waiter = nil
+            return waiter.continuation
+        }
+        waiting?.resume(throwing: CoreProcess.Failure(description: "no line on stdout within the timeout"))
+    }
+}

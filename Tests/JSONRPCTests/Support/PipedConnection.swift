@@ -1,0 +1,237 @@
+import JSON
+import Logging
+import Testing
+
+@testable import JSONRPC
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct TestTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Lines arriving from somewhere, handed out one at a time with a deadline.
+actor LineInbox {
+    private var lines: [[UInt8]] = []
+    private var ended = false
+    private var waiter: (token: Int, continuation: CheckedContinuation<[UInt8]?, any Error>)?
+    private var nextToken = 0
+
+    func push(_ line: [UInt8]) {
+        if let waiter {
+            self.waiter = nil
+            waiter.continuation.resume(returning: line)
+        } else {
+            lines.append(line)
+        }
+    }
+
+    func end() {
+        ended = true
+        if let waiter {
+            self.waiter = nil
+            waiter.continuation.resume(returning: nil)
+        }
+    }
+
+    /// The next line, or `nil` once the source ended and everything was handed out.
+    func next(timeout: Duration) async throws -> [UInt8]? {
+        if !lines.isEmpty { return lines.removeFirst() }
+        if ended { return nil }
+        nextToken += 1
+        let token = nextToken
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            self.expire(token)
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { waiter = (token, $0) }
+    }
+
+    private func expire(_ token: Int) {
+        guard let waiter, waiter.token == token else { return }
+        self.waiter = nil
+        waiter.continuation.resume(throwing: TestTimeout(what: "a line"))
+    }
+}
+
+private func closeDescriptor(_ fd: Int32) { close(fd) }
+
+/// A descriptor closed at most once (a second `close` could hit a reused number).
+final class Descriptor: Sendable {
+    let fd: Int32
+    private let isClosed = Locked(false)
+
+    init(_ fd: Int32) { self.fd = fd }
+
+    func close() {
+        let wasClosed = isClosed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        if !wasClosed { closeDescriptor(fd) }
+    }
+}
+
+/// A ``Connection`` served in-process over two pipes, with the client's ends in hand.
+///
+/// Only the write ends are ever closed: a reader thread may still be about to call
+/// read(2) on a read end, and must never find its number reused by another test. The
+/// two read ends per test are left to the process's exit.
+final class PipedConnection: Sendable {
+    let connection: Connection
+    private let clientWrite: Descriptor
+    private let serverWrite: Descriptor
+    private let inbox = LineInbox()
+    private let serving: Task<Void, Never>
+    private let pumping: Task<Void, Never>
+
+    init(options: Connection.Options = .init(), register: (inout MethodRegistry) -> Void) {
+        StandardStreams.ignoreBrokenPipe()
+        var toServer: [Int32] = [0, 0]
+        var fromServer: [Int32] = [0, 0]
+        precondition(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
+        let serverRead = toServer[0]
+        let clientRead = fromServer[0]
+        clientWrite = Descriptor(toServer[1])
+        serverWrite = Descriptor(fromServer[1])
+
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let connection = Connection(input: serverRead, output: serverWrite.fd, options: options, logger: logger)
+        self.connection = connection
+        var registry = MethodRegistry()
+        register(&registry)
+        serving = Task { [registry] in await connection.serve(registry) }
+
+        let reader = LineReader(fileDescriptor: clientRead, maxLineBytes: 64 * 1024 * 1024)
+        reader.start()
+        let inbox = inbox
+        pumping = Task {
+            for await event in reader.events {
+                if case .line(let bytes) = event { await inbox.push(bytes) }
+            }
+            await inbox.end()
+        }
+    }
+
+    deinit {
+        // End of input for both reader threads, so they leave.
+        clientWrite.close()
+        serverWrite.close()
+    }
+
+    func send(_ line: String) {
+        sendBytes(Array((line + "\n").utf8))
+    }
+
+    func sendBytes(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(clientWrite.fd, buffer.baseAddress! + offset, buffer.count - offset)
+                precondition(written > 0, "write to the connection failed")
+                offset += written
+            }
+        }
+    }
+
+    /// Ends the connection's input (EOF).
+    func closeInput() {
+        clientWrite.close()
+    }
+
+    /// The next line the connection wrote, as text.
+    func nextLine(timeout: Duration = .seconds(10)) async throws -> String {
+        guard let line = try await inbox.next(timeout: timeout) else { throw TestTimeout(what: "a line (output ended)") }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    /// The next message the connection wrote, parsed.
+    func next(timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        try JSONParser.parse(try await nextLine(timeout: timeout))
+    }
+
+    /// Sends a request and returns the next message, which must be its response.
+    func call(_ request: String) async throws -> JSONValue {
+        send(request)
+        return try await next()
+    }
+
+    /// Waits for `serve` to return (after the input ended or `shutdown()`).
+    func finished(timeout: Duration = .seconds(10)) async throws {
+        let serving = serving
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await serving.value }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TestTimeout(what: "serve to return")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Everything written after the connection finished, up to the end of its output.
+    func remainingLines() async throws -> [String] {
+        serverWrite.close()  // serve has returned: nobody writes any more
+        var lines: [String] = []
+        while let line = try await inbox.next(timeout: .seconds(10)) {
+            lines.append(String(decoding: line, as: UTF8.self))
+        }
+        return lines
+    }
+}
+
+// MARK: - Small helpers
+
+/// A switch a test flips once, awaited by handlers (a gate that opens once).
+actor Gate {
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func open() {
+        isOpen = true
+        for waiter in waiters { waiter.resume() }
+        waiters = []
+    }
+
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+}
+
+/// Counts calls, for tests that prove a handler ran (or did not).
+actor Counter {
+    private(set) var value = 0
+    private var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+
+    func increment() {
+        value += 1
+        waiters.removeAll { target, continuation in
+            guard value >= target else { return false }
+            continuation.resume()
+            return true
+        }
+    }
+
+    func wait(for target: Int) async {
+        if value >= target { return }
+        await withCheckedContinuation { waiters.append((target, $0)) }
+    }
+}
+
+extension JSONValue {
+    /// `self[key]` for the nested path `"error.data.code"`.
+    subscript(path path: String) -> JSONValue? {
+        var value: JSONValue? = self
+        for key in path.split(separator: ".") { value = value?[String(key)] }
+        return value
+    }
+}
