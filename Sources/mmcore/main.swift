@@ -2,6 +2,7 @@ import ArgumentParser
 import JSON
 import JSONRPC
 import Logging
+import MobileMessaging
 
 #if canImport(Darwin)
 import Darwin
@@ -21,7 +22,7 @@ struct MMCore: AsyncParsableCommand {
             logs go to stderr. Stops when stdin closes or on SIGTERM, after letting running \
             requests finish, and exits 0. The methods are described by --print-schema.
             """,
-        version: "mmcore \(mmcoreVersion)"
+        version: "mmcore \(CoreVersion.current)"
     )
 
     @Option(help: "Directory of the persisted state (default: $MMCORE_STATE_DIR, else the per-user data directory).")
@@ -69,14 +70,35 @@ struct MMCore: AsyncParsableCommand {
             }
         }
 
+        let session = Session(
+            stateDirectory: resolvedStateDirectory(),
+            events: NotificationEventSink(connection: connection),
+            logger: Logger(label: "mobile-messaging"),
+            tokenProvider: WrapperTokenProvider(connection: connection, timeout: .seconds(10)))
+
         var registry = MethodRegistry()
-        registerMethods(into: &registry, bridge: Bridge(stateDirectory: stateDir, logger: logger, connection: connection))
+        registerMethods(into: &registry, session: session)
         registry.register("rpc.discover") { _ in try JSONParser.parse(OpenRPCDocument.text) }
 
-        logger.info("mmcore \(mmcoreVersion) serving on stdin/stdout")
+        logger.info("mmcore \(CoreVersion.current) serving on stdin/stdout")
         await connection.serve(registry)
+        await session.shutdown()
         signals.forEach { $0.cancel() }
         logger.info("stopped")
+    }
+
+    /// `--state-dir`, else `$MMCORE_STATE_DIR`, else the per-user data directory
+    /// (`$XDG_DATA_HOME/mmcore`, else `~/.local/share/mmcore`).
+    func resolvedStateDirectory() -> String {
+        if let stateDir, !stateDir.isEmpty { return stateDir }
+        func environment(_ name: String) -> String? {
+            guard let value = getenv(name) else { return nil }
+            let text = String(cString: value)
+            return text.isEmpty ? nil : text
+        }
+        if let directory = environment("MMCORE_STATE_DIR") { return directory }
+        if let dataHome = environment("XDG_DATA_HOME") { return dataHome + "/mmcore" }
+        return (environment("HOME") ?? ".") + "/.local/share/mmcore"
     }
 }
 
