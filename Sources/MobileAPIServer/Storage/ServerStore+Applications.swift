@@ -21,7 +21,7 @@ extension ServerStore {
     }
 
     func applications() async throws -> [ApplicationRecord] {
-        try await read { db in try ApplicationRecord.order(Column("createdAt"), Column("code")).fetchAll(db) }
+        try await read { db in try ApplicationRecord.order(Column.rowID).fetchAll(db) }
     }
 
     func application(_ code: String) async throws -> ApplicationRecord? {
@@ -62,7 +62,7 @@ extension ServerStore {
                 throw ServiceError.applicationNotFound(applicationCode)
             }
             return try SecretKeyRecord.filter(Column("applicationCode") == applicationCode)
-                .order(Column("createdAt"), Column("keyId")).fetchAll(db)
+                .order(Column.rowID).fetchAll(db)
         }
     }
 
@@ -93,7 +93,7 @@ extension ServerStore {
     func newestActiveKey(applicationCode: String) async throws -> SecretKeyRecord? {
         try await read { db in
             try SecretKeyRecord.filter(Column("applicationCode") == applicationCode && Column("revokedAt") == nil)
-                .order(Column("createdAt").desc).fetchOne(db)
+                .order(Column.rowID.desc).fetchOne(db)
         }
     }
 }

@@ -97,7 +97,7 @@ extension ServerStore {
                 throw ServiceError.applicationNotFound(applicationCode)
             }
             let rows = try InstallationRecord.filter(Column("applicationCode") == applicationCode)
-                .order(Column("createdAt"), Column("pushRegId")).fetchAll(db)
+                .order(Column.rowID).fetchAll(db)
             return .array(
                 try rows.map { installation in
                     var json = installation.json.objectValue ?? JSONObject()
@@ -428,7 +428,7 @@ extension ServerStore {
         user["tags"] = .array(person.tagList.map(JSONValue.string))
         user["customAttributes"] = .object(person.customAttributeObject)
         let installations = try InstallationRecord.filter(Column("personId") == person.id)
-            .order(Column("createdAt"), Column("pushRegId")).fetchAll(db)
+            .order(Column.rowID).fetchAll(db)
         user["instances"] = .array(installations.map(\.json))
         return .object(user)
     }
