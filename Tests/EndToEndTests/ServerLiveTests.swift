@@ -83,4 +83,23 @@ struct ServerLiveTests {
         #expect(unauthorized.status == 401)
         #expect(unauthorized.body["requestError"]?["serviceException"]?["messageId"] == "ADMIN_UNAUTHORIZED")
     }
+
+    @Test func appCreateCommand() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.stop() }
+        let output = try ServerProcess.run([
+            "app", "create", "--server", server.url.absoluteString, "--admin-token", server.adminToken,
+            "--code", "cli-app", "--authorization", "DISALLOW_ALL",
+        ])
+        let created = try JSONParser.parse(output)
+        #expect(created["applicationCode"] == "cli-app")
+        #expect(created["secret"]?.stringValue?.count == 64)
+        let keyId = try #require(created["keyId"]?.stringValue)
+        let keys = try await server.admin("GET", "/admin/applications/cli-app/keys")
+        #expect(keys.body.arrayValue?.first?["keyId"]?.stringValue == keyId)
+        #expect(try await server.admin("GET", "/admin/applications/cli-app").body["userDataAuthorization"] == "DISALLOW_ALL")
+        #expect(throws: ServerProcess.Failure.self) {
+            try ServerProcess.run(["app", "create", "--server", server.url.absoluteString, "--admin-token", "wrong"])
+        }
+    }
 }
