@@ -30,7 +30,7 @@ struct MobileRoutes: Sendable {
 
     func installation(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
         let (_, installation) = try await appCaller(request, context)
-        return JSONResponse(try await store.installationJSON(installation.pushRegId))
+        return JSONResponse(installation.json)
     }
 
     func patchInstallation(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {

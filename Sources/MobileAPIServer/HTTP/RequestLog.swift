@@ -95,8 +95,6 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ServiceError {
             return try error.response(from: request, context: context)
-        } catch let error as ConnectionDropped {
-            throw error
         } catch let error as HTTPError {
             let serviceError: ServiceError =
                 switch error.status {

@@ -61,10 +61,6 @@ extension ServerStore {
         }
     }
 
-    func installationJSON(_ pushRegId: String) async throws -> JSONValue {
-        try await read { db in try Self.installation(db, pushRegId).json }
-    }
-
     /// `isPrimary: true` makes this the person's only primary installation.
     func patchInstallation(_ pushRegId: String, changes: InstallationChanges) async throws -> JSONValue {
         let now = self.now()

@@ -56,9 +56,11 @@ final class ServerProcess: Sendable {
         process.standardOutput = stdout
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("mmserver-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: logFile)
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        try? log.close()  // the child has its own copy
 
         let line = try await firstLine(of: stdout.fileHandleForReading, process: process, timeout: timeout, logFile: logFile)
         guard let url = URL(string: line), line.hasPrefix("http://") else {
