@@ -6,28 +6,19 @@ import Testing
 /// the fragment, calls the admin API and renders the data as text.
 @Suite("Configuration page in a browser")
 struct ServerLiveConfigPageTests {
-    static let browser: String? = ["chromium", "chromium-browser", "google-chrome"].lazy.compactMap { name in
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(name)" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-    }.first
+    static let browser: String? = ["chromium", "chromium-browser", "google-chrome"].lazy.compactMap(ServerProcess.onPath).first
 
     /// The DOM after the page's script has run.
     static func renderedDOM(_ url: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(browser))
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("mmserver-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
-        process.arguments = [
-            "--headless", "--disable-gpu", "--no-sandbox", "--user-data-dir=\(profile.path)",
-            "--virtual-time-budget=5000", "--dump-dom", url,
-        ]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        return try ServerProcess.runProgram(
+            try #require(browser),
+            [
+                "--headless", "--disable-gpu", "--no-sandbox", "--user-data-dir=\(profile.path)",
+                "--virtual-time-budget=5000", "--dump-dom", url,
+            ]
+        ).stdout
     }
 
     @Test(.enabled(if: browser != nil, "no chromium on PATH"))

@@ -147,22 +147,45 @@ final class ServerProcess: Sendable {
 
     /// Runs `mmserver <arguments>` to completion; returns stdout without the final newline.
     static func run(_ arguments: [String]) throws -> String {
+        let result = try runProgram(try executable().path, arguments)
+        guard result.status == 0 else {
+            throw Failure(description: "mmserver \(arguments.first ?? "") exited \(result.status): \(result.stderr)")
+        }
+        return result.stdout.trimmingCharacters(in: .newlines)
+    }
+
+    /// Runs any program to completion and collects its output (for the examples' and
+    /// the browser's tests too).
+    static func runProgram(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = try executable()
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
         try process.run()
+        // Drain stderr on another thread so that neither pipe can fill up and block the child.
+        let errors = Mutex(Data())
+        let drained = DispatchSemaphore(value: 0)
+        Thread {
+            errors.withLock { $0 = stderr.fileHandleForReading.readDataToEndOfFile() }
+            drained.signal()
+        }.start()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(
-                description: "mmserver \(arguments.first ?? "") exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
-        }
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .newlines)
+        drained.wait()
+        return (
+            process.terminationStatus, String(decoding: output, as: UTF8.self),
+            String(decoding: errors.withLock { $0 }, as: UTF8.self)
+        )
+    }
+
+    /// The path of `name` on PATH, or nil.
+    static func onPath(_ name: String) -> String? {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A token minted by `mmserver jwt`, as an app's backend would.
