@@ -1,1 +1,0 @@
-print("mmserver: not built yet")
