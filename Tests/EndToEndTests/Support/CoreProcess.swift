@@ -29,6 +29,7 @@ final class CoreProcess: @unchecked Sendable {
     private var exit: Exit?
     private var exitWaiters: [CheckedContinuation<Exit, Never>] = []
     private var eventsSeen: [JSONValue] = []
+    private var consumedEvents: [JSONValue] = []
     private var otherMessagesSeen: [JSONValue] = []
     private var requestCount = 0
 
@@ -136,7 +137,28 @@ final class CoreProcess: @unchecked Sendable {
         }
     }
 
-    var events: [JSONValue] { lock.withLock { eventsSeen } }
+    /// The params (`{eventName, payload}`) of the first `event` notification named `name`
+    /// not returned before, reading on when it has not arrived yet.
+    func waitForEvent(_ name: String, timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let seen: JSONValue? = lock.withLock {
+                guard let index = eventsSeen.firstIndex(where: { $0["params"]?["eventName"] == .string(name) }) else {
+                    return nil
+                }
+                consumedEvents.append(eventsSeen.remove(at: index))
+                return consumedEvents.last
+            }
+            if let seen { return seen["params"] ?? .null }
+            let message = try await readMessage(timeout: deadline - ContinuousClock.now)
+            lock.withLock {
+                if message["method"] == "event" { eventsSeen.append(message) } else { otherMessagesSeen.append(message) }
+            }
+        }
+    }
+
+    /// Every `event` notification read so far (returned by ``waitForEvent(_:timeout:)`` or not).
+    var events: [JSONValue] { lock.withLock { consumedEvents + eventsSeen } }
     var otherMessages: [JSONValue] { lock.withLock { otherMessagesSeen } }
 
     // MARK: Ending

@@ -194,7 +194,7 @@ final class ServerProcess: Sendable {
     ) throws -> String {
         try run([
             "jwt", "--kid", kid, "--secret", secret, "--application-code", applicationCode, "--sub", sub,
-            "--lifetime", String(lifetime), "--iat-offset", String(iatOffset),
+            "--lifetime=\(lifetime)", "--iat-offset=\(iatOffset)",
         ])
     }
 
