@@ -47,6 +47,9 @@ enum OpenRPCDocument {
         },
         {
           "$ref": "#/components/errors/StateCorrupted"
+        },
+        {
+          "$ref": "#/components/errors/StateUnavailable"
         }
       ]
     },
@@ -489,6 +492,9 @@ enum OpenRPCDocument {
         },
         {
           "$ref": "#/components/errors/StateLocked"
+        },
+        {
+          "$ref": "#/components/errors/StateUnavailable"
         }
       ]
     },
@@ -1135,7 +1141,7 @@ enum OpenRPCDocument {
         "code": 1300,
         "message": "Backend error",
         "data": {
-          "description": "The Mobile API refused the request: data.code is the server's requestError.serviceException.messageId verbatim (ACCESS_TOKEN_MISSING, USER_DATA_RESTRICTED, EMAIL_INVALID, PERSONALIZATION_IMPOSSIBLE, ...), data.description its text, data.httpStatus the HTTP status.",
+          "description": "The Mobile API refused the request: data.code is the server's requestError.serviceException.messageId verbatim (ACCESS_TOKEN_MISSING, USER_DATA_RESTRICTED, EMAIL_INVALID, PERSONALIZATION_IMPOSSIBLE, ...), data.description its text, data.httpStatus the HTTP status. A body that is not this shape gives data.code UNEXPECTED_RESPONSE (domain com.mobile-messaging) with the status.",
           "domain": "com.mobile-messaging.backend"
         }
       },
@@ -1157,12 +1163,11 @@ enum OpenRPCDocument {
           "domain": "com.mobile-messaging"
         }
       },
-      "NotImplemented": {
-        "code": 1999,
-        "message": "Not implemented yet",
+      "StateUnavailable": {
+        "code": 1403,
+        "message": "State directory unavailable",
         "data": {
-          "code": "NOT_IMPLEMENTED",
-          "description": "The method is part of the contract but not implemented in this build.",
+          "description": "The state directory could not be created, read or written (permissions, a full disk); data.description says which path and why.",
           "domain": "com.mobile-messaging"
         }
       }
@@ -1234,7 +1239,7 @@ enum OpenRPCDocument {
       "code": 1300,
       "dataCode": "<the server's messageId>",
       "domain": "com.mobile-messaging.backend",
-      "description": "The Mobile API refused the request: data.code is the server's requestError.serviceException.messageId verbatim (ACCESS_TOKEN_MISSING, USER_DATA_RESTRICTED, EMAIL_INVALID, PERSONALIZATION_IMPOSSIBLE, ...), data.description its text, data.httpStatus the HTTP status."
+      "description": "The Mobile API refused the request: data.code is the server's requestError.serviceException.messageId verbatim (ACCESS_TOKEN_MISSING, USER_DATA_RESTRICTED, EMAIL_INVALID, PERSONALIZATION_IMPOSSIBLE, ...), data.description its text, data.httpStatus the HTTP status. A response that is not the Mobile API's error shape (an HTML page from a proxy, an empty body) is reported as data.code UNEXPECTED_RESPONSE, domain com.mobile-messaging, with data.httpStatus."
     },
     {
       "code": 1401,
@@ -1249,10 +1254,10 @@ enum OpenRPCDocument {
       "description": "A state file could not be read; it was moved aside, not discarded."
     },
     {
-      "code": 1999,
-      "dataCode": "NOT_IMPLEMENTED",
+      "code": 1403,
+      "dataCode": "STATE_UNAVAILABLE",
       "domain": "com.mobile-messaging",
-      "description": "The method is part of the contract but not implemented in this build."
+      "description": "The state directory could not be created, read or written; init and cleanup report it."
     }
   ],
   "x-wrapper-error-mapping": {

@@ -37,6 +37,10 @@ struct MMCore: AsyncParsableCommand {
     @Flag(help: "Print the OpenRPC document describing the methods, and exit.")
     var printSchema = false
 
+    /// For the test that keeps the method table and the schema equal in both directions.
+    @Flag(help: .hidden)
+    var listMethods = false
+
     func validate() throws {
         guard maxLineBytes > 0 else {
             throw ValidationError("--max-line-bytes must be a positive number of bytes, got \(maxLineBytes).")
@@ -46,6 +50,11 @@ struct MMCore: AsyncParsableCommand {
     func run() async throws {
         if printSchema {
             writeToStandardOutput(OpenRPCDocument.text)
+            return
+        }
+
+        if listMethods {
+            writeToStandardOutput(contractMethods.map(\.name).joined(separator: "\n") + "\n")
             return
         }
 

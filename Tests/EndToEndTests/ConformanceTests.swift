@@ -341,6 +341,17 @@ struct ConformanceTests {
         #expect(response["result"] == (try JSONParser.parse(try Self.schemaText())), "run scripts/embed-schema")
     }
 
+    @Test func everyServedMethodIsInTheSchemaAndBack() async throws {
+        let schema = try JSONParser.parse(try Self.schemaText())
+        let schemaMethods = Set(try #require(schema["methods"]?.arrayValue).compactMap { $0["name"]?.stringValue })
+        let core = try CoreProcess(arguments: ["--list-methods"])
+        #expect(try await core.waitForExit().status == 0)
+        let served = Set(String(decoding: core.standardOutputBytes, as: UTF8.self).split(separator: "\n").map(String.init))
+        #expect(served.count == 13)
+        #expect(served.subtracting(schemaMethods).isEmpty, "served but not in the schema: \(served.subtracting(schemaMethods))")
+        #expect(schemaMethods.subtracting(served) == ["rpc.discover"], "in the schema but not served: \(schemaMethods.subtracting(served))")
+    }
+
     @Test func everySchemaMethodIsServedWithItsPositionalParameters() async throws {
         let schema = try JSONParser.parse(try Self.schemaText())
         let methods = try #require(schema["methods"]?.arrayValue)
