@@ -39,7 +39,7 @@ import Testing
         // The installation belongs to "alice" first (impossible through the SDK under
         // DISALLOW_ALL, where every case is refused anyway).
         if setting != "DISALLOW_ALL" {
-            #expect(try await harness.call("setUserDataJwt", [.string(try harness.token(for: "alice"))]).result == .null)
+            #expect(try await harness.call("setUserDataJwt", [.string(try await harness.token(for: "alice"))]).result == .null)
             let personalized = try await harness.call("personalize", [["userIdentity": ["externalUserId": "alice"]]])
             #expect(personalized.result?["externalUserId"] == "alice", "\(personalized)")
         }
@@ -48,10 +48,10 @@ import Testing
             let jwt: JSONValue =
                 switch token {
                 case .none: .null
-                case .valid: .string(try harness.token(for: "alice"))
-                case .expired: .string(try harness.token(for: "alice", lifetime: -30))
+                case .valid: .string(try await harness.token(for: "alice"))
+                case .expired: .string(try await harness.token(for: "alice", lifetime: -30))
                 case .malformed: "eyJhbGciOiJIUzI1NiJ9.not-a-payload"
-                case .otherUser: .string(try harness.token(for: "bob"))
+                case .otherUser: .string(try await harness.token(for: "bob"))
                 }
             #expect(try await harness.call("setUserDataJwt", [jwt]).result == .null)
 
@@ -96,7 +96,7 @@ import Testing
                 }
             }
         }
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 }
 
@@ -105,7 +105,7 @@ import Testing
         let harness = try await CoreHarness.start(authorization: "JWT_ONLY", coreArguments: ["--log-level", "trace"])
         defer { Task { await harness.stop() } }
         try await harness.initializeAndRegister()
-        let token = try harness.token(for: "ada")
+        let token = try await harness.token(for: "ada")
         _ = try await harness.call("setUserDataJwt", [.string(token)])
         let personalized = try await harness.call(
             "personalize", ["context": ["userIdentity": ["externalUserId": "ada"], "userAttributes": ["firstName": "Ada"]]])
@@ -143,7 +143,7 @@ import Testing
             #expect(!log.isEmpty)
             #expect(!log.contains(signature) && !log.contains(payload), "token in stderr")
         }
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func stateFilesAreOwnerOnly() async throws {
@@ -184,7 +184,7 @@ import Testing
         for file in try harness.stateFiles() {
             #expect(!file.contents.contains("Grace"), "\(file.path) still holds the user")
         }
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func callsBeforeInitFailWithNotInitialized() async throws {
@@ -201,7 +201,7 @@ import Testing
             #expect(outcome.errorCode == "NOT_INITIALIZED", "\(method): \(outcome)")
         }
         #expect(try await harness.server.requests(since: 0).isEmpty)
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func invalidConfigurationAndParamsNameTheField() async throws {
@@ -220,7 +220,7 @@ import Testing
         #expect(data["field"] == "userData.birthday")
         let gender = try await harness.call("saveUser", ["userData": ["gender": "Robot"]])
         #expect(gender.errorData?["field"] == "userData.gender", "\(gender)")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func serverValidationErrorsPassThroughVerbatim() async throws {
@@ -231,7 +231,7 @@ import Testing
         #expect(outcome.errorCode == "EMAIL_INVALID", "\(outcome)")
         #expect(outcome.errorData?["description"] == "Invalid email: not-an-email")
         #expect(outcome.errorData?["httpStatus"] == 400)
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func personalizeRulesAndDepersonalize() async throws {
@@ -257,7 +257,7 @@ import Testing
         _ = try await harness.core.waitForEvent("depersonalized")
         let after = try await harness.call("fetchUser")
         #expect(after.result?["externalUserId"] == nil || after.result?["externalUserId"] == .null, "\(after)")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func installationCalls() async throws {
@@ -284,7 +284,7 @@ import Testing
         #expect(installations.first { $0["pushRegistrationId"] == .string(otherId) }?["isPrimaryDevice"] == true)
         let remaining = try await harness.call("depersonalizeInstallation", [.string(otherId)])
         #expect(remaining.result?.arrayValue?.count == 1, "\(remaining)")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func aStoppedServerGivesNetworkErrorAndDepersonalizeIsPending() async throws {
@@ -298,7 +298,7 @@ import Testing
         #expect(save.errorCode == "NETWORK_ERROR", "\(save)")
         let depersonalize = try await harness.call("depersonalize")
         #expect(depersonalize.result == "pending", "\(depersonalize)")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func aNewApplicationCodeWipesTheOldState() async throws {
@@ -311,6 +311,6 @@ import Testing
         #expect(try await harness.call("getUser").result == .null)
         let event = try await harness.core.waitForEvent("registrationUpdated")
         #expect(event["payload"]?.stringValue != nil && event["payload"] != .string(firstId))
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 }

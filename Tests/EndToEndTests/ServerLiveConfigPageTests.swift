@@ -9,10 +9,10 @@ struct ServerLiveConfigPageTests {
     static let browser: String? = ["chromium", "chromium-browser", "google-chrome"].lazy.compactMap(ServerProcess.onPath).first
 
     /// The DOM after the page's script has run.
-    static func renderedDOM(_ url: String) throws -> String {
+    static func renderedDOM(_ url: String) async throws -> String {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("mmserver-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
-        return try ServerProcess.runProgram(
+        return try await ServerProcess.runProgram(
             try #require(browser),
             [
                 "--headless", "--disable-gpu", "--no-sandbox", "--user-data-dir=\(profile.path)",
@@ -32,13 +32,13 @@ struct ServerLiveConfigPageTests {
         let keyId = try #require(key["keyId"]?.stringValue)
         let secret = try #require(key["secret"]?.stringValue)
         let pushRegId = try await server.registerInstallation(applicationCode: "page-app", json: ["os": "Android"])
-        let token = try ServerProcess.mintToken(kid: keyId, secret: secret, applicationCode: "page-app", sub: "alice")
+        let token = try await ServerProcess.mintToken(kid: keyId, secret: secret, applicationCode: "page-app", sub: "alice")
         let personalized = try await server.mobile(
             "POST", "/mobile/1/appinstance/\(pushRegId)/personalize", auth: "Bearer \(token)",
             json: ["userIdentity": ["externalUserId": "alice"]])
         #expect(personalized.status == 200)
 
-        let dom = try Self.renderedDOM("\(server.url.absoluteString)/config#token=\(server.adminToken)")
+        let dom = try await Self.renderedDOM("\(server.url.absoluteString)/config#token=\(server.adminToken)")
         #expect(dom.contains(#"data-testid="application-code">page-app<"#))
         #expect(dom.contains("&lt;b&gt;bold&lt;/b&gt; app"), "names are text, never markup")
         #expect(!dom.contains("<b>bold</b>"))
@@ -48,7 +48,7 @@ struct ServerLiveConfigPageTests {
         #expect(dom.contains(">alice<"))
         #expect(dom.contains(">CUSTOMER<"))
 
-        let refused = try Self.renderedDOM("\(server.url.absoluteString)/config#token=wrong")
+        let refused = try await Self.renderedDOM("\(server.url.absoluteString)/config#token=wrong")
         #expect(refused.contains("ADMIN_UNAUTHORIZED"))
         #expect(!refused.contains(pushRegId))
     }

@@ -12,8 +12,8 @@ struct ServerLiveMintExamplesTests {
 
     static func interpreter(_ name: String) -> String? { ServerProcess.onPath(name) }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let result = try ServerProcess.runProgram(executable, arguments)
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let result = try await ServerProcess.runProgram(executable, arguments)
         return (result.status, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), result.stderr)
     }
 
@@ -33,7 +33,7 @@ struct ServerLiveMintExamplesTests {
         let app = try await server.createApplication(authorization: "JWT_ONLY")
         let pushRegId = try await server.registerInstallation(applicationCode: app.code)
         let path = Self.examples.appendingPathComponent(script).path
-        let minted = try Self.run(
+        let minted = try await Self.run(
             interpreter,
             [path, "--kid", app.keyId, "--secret", app.secret, "--application-code", app.code, "--sub", "alice", "--lifetime", "30"])
         #expect(minted.status == 0, "\(minted.stderr)")
@@ -48,13 +48,13 @@ struct ServerLiveMintExamplesTests {
         #expect(user.body["externalUserId"] == "alice")
 
         // A token for someone else, from the same script, is refused for alice's data.
-        let other = try Self.run(
+        let other = try await Self.run(
             interpreter, [path, "--kid", app.keyId, "--secret", app.secret, "--application-code", app.code, "--sub", "bob"])
         let refused = try await server.mobile("GET", "/mobile/1/appinstance/\(pushRegId)/user", auth: "Bearer \(other.stdout)")
         #expect(refused.body["requestError"]?["serviceException"]?["messageId"] == "ACCESS_TOKEN_SUBJECT_MISMATCH")
 
         // Bad input is refused with a message and a non-zero status, no token printed.
-        let bad = try Self.run(interpreter, [path, "--kid", "k", "--secret", "not-hex", "--application-code", "a", "--sub", "s"])
+        let bad = try await Self.run(interpreter, [path, "--kid", "k", "--secret", "not-hex", "--application-code", "a", "--sub", "s"])
         #expect(bad.status != 0)
         #expect(bad.stdout.isEmpty)
     }

@@ -10,7 +10,7 @@ struct ServerLiveTests {
         defer { server.stop() }
         let app = try await server.createApplication(authorization: "JWT_ONLY")
         let pushRegId = try await server.registerInstallation(applicationCode: app.code)
-        let token = try ServerProcess.mintToken(
+        let token = try await ServerProcess.mintToken(
             kid: app.keyId, secret: app.secret, applicationCode: app.code, sub: "alice")
         let bearer = "Bearer \(token)"
 
@@ -65,7 +65,7 @@ struct ServerLiveTests {
             "GET", "/mobile/1/appinstance/\(pushRegId)", auth: "App persisted-app")
         #expect(installation.status == 200)
         // The key made by the first process still signs tokens the second accepts.
-        let token = try ServerProcess.mintToken(kid: app.keyId, secret: app.secret, applicationCode: app.code, sub: "bob")
+        let token = try await ServerProcess.mintToken(kid: app.keyId, secret: app.secret, applicationCode: app.code, sub: "bob")
         let personalized = try await second.mobile(
             "POST", "/mobile/1/appinstance/\(pushRegId)/personalize", auth: "Bearer \(token)",
             json: ["userIdentity": ["externalUserId": "bob"]])
@@ -87,7 +87,7 @@ struct ServerLiveTests {
     @Test func appCreateCommand() async throws {
         let server = try await ServerProcess.start()
         defer { server.stop() }
-        let output = try ServerProcess.run([
+        let output = try await ServerProcess.run([
             "app", "create", "--server", server.url.absoluteString, "--admin-token", server.adminToken,
             "--code", "cli-app", "--authorization", "DISALLOW_ALL",
         ])

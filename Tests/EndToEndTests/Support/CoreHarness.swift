@@ -87,8 +87,8 @@ final class CoreHarness: @unchecked Sendable {
     }
 
     /// A token signed with the application's key, as the app's backend would mint it.
-    func token(for sub: String, lifetime: Int = 300) throws -> String {
-        try ServerProcess.mintToken(
+    func token(for sub: String, lifetime: Int = 300) async throws -> String {
+        try await ServerProcess.mintToken(
             kid: application.keyId, secret: application.secret, applicationCode: application.code, sub: sub,
             lifetime: lifetime)
     }
@@ -115,7 +115,7 @@ final class CoreHarness: @unchecked Sendable {
 
     /// Validates every recorded response and event against `schema/openrpc.json` with
     /// Python's `jsonschema` (scripts/validate-responses).
-    func validateAgainstSchema(sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func validateAgainstSchema(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         for event in core.events {
             record(["event": event["params"] ?? .null])
         }
@@ -124,7 +124,7 @@ final class CoreHarness: @unchecked Sendable {
         try Data(lines.joined(separator: "\n").utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let script = CoreProcess.packageRoot.appendingPathComponent("scripts/validate-responses").path
-        let result = try ServerProcess.runProgram("/usr/bin/env", ["python3", script, file.path])
+        let result = try await ServerProcess.runProgram("/usr/bin/env", ["python3", script, file.path])
         #expect(result.status == 0, "schema validation failed:\n\(result.stdout)\(result.stderr)", sourceLocation: sourceLocation)
     }
 

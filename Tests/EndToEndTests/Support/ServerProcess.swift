@@ -146,8 +146,8 @@ final class ServerProcess: Sendable {
     // MARK: Running other mmserver commands
 
     /// Runs `mmserver <arguments>` to completion; returns stdout without the final newline.
-    static func run(_ arguments: [String]) throws -> String {
-        let result = try runProgram(try executable().path, arguments)
+    static func run(_ arguments: [String]) async throws -> String {
+        let result = try await runProgram(try executable().path, arguments)
         guard result.status == 0 else {
             throw Failure(description: "mmserver \(arguments.first ?? "") exited \(result.status): \(result.stderr)")
         }
@@ -156,7 +156,19 @@ final class ServerProcess: Sendable {
 
     /// Runs any program to completion and collects its output (for the examples' and
     /// the browser's tests too).
-    static func runProgram(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    ///
+    /// The waiting happens on a thread of its own: Swift Testing runs tests in parallel on
+    /// a cooperative pool as wide as the machine has cores (two here), and a test blocking
+    /// a pool thread in `waitUntilExit` stalls every other test in the process.
+    static func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try runProgramBlocking(executable, arguments) })
+            }.start()
+        }
+    }
+
+    private static func runProgramBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -191,8 +203,8 @@ final class ServerProcess: Sendable {
     /// A token minted by `mmserver jwt`, as an app's backend would.
     static func mintToken(
         kid: String, secret: String, applicationCode: String, sub: String, lifetime: Int = 60, iatOffset: Int = 0
-    ) throws -> String {
-        try run([
+    ) async throws -> String {
+        try await run([
             "jwt", "--kid", kid, "--secret", secret, "--application-code", applicationCode, "--sub", sub,
             "--lifetime=\(lifetime)", "--iat-offset=\(iatOffset)",
         ])

@@ -51,7 +51,7 @@ final class EventRecorder: EventSink {
 
     /// Waits (polling) until an event named `name` has been emitted `count` times.
     @discardableResult
-    func wait(for name: MobileMessagingEvent.Name, count: Int = 1, timeout: Duration = .seconds(5)) async -> MobileMessagingEvent? {
+    func wait(for name: MobileMessagingEvent.Name, count: Int = 1, timeout: Duration = .seconds(30)) async -> MobileMessagingEvent? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let matching = named(name)
