@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A React Native-style session against a live Mobile API with promises and event
-// subscriptions: init, registration, a refused save, setUserDataJwt, save, personalize,
+// subscriptions: init, registration, a refused save, setUserDataJwt, personalize, save,
 // installation calls, depersonalize.
 //
 //   MMCORE_BIN=.build/debug/mmcore node examples/react-native/example.js \
@@ -48,16 +48,16 @@ async function main() {
   );
 
   await mobileMessaging.setUserDataJwt(token('grace'));
-  const saved = await mobileMessaging.saveUser({ externalUserId: 'grace', firstName: 'Grace', emails: ['grace@example.com'] });
+  const personalized = await mobileMessaging.personalize({ userIdentity: { externalUserId: 'grace' }, userAttributes: { lastName: 'Hopper' } });
+  expect('personalize', personalized.externalUserId === 'grace' && personalized.lastName === 'Hopper', { lastName: personalized.lastName });
+
+  const saved = await mobileMessaging.saveUser({ firstName: 'Grace', emails: ['grace@example.com'] });
   expect('saveUser', saved.externalUserId === 'grace' && saved.emails.includes('grace@example.com'), { saved });
 
   await mobileMessaging.saveUser({ birthday: '9.12.1906' }).then(
     (user) => expect('saveUser with a bad birthday', false, { user }),
     (error) => expect('saveUser with a bad birthday', error.code === 'INVALID_PARAMS', { error }),
   );
-
-  const personalized = await mobileMessaging.personalize({ userIdentity: { externalUserId: 'grace' }, userAttributes: { lastName: 'Hopper' } });
-  expect('personalize', personalized.lastName === 'Hopper', { lastName: personalized.lastName });
 
   const installation = await mobileMessaging.saveInstallation({ deviceName: 'Grace\'s phone' });
   expect('saveInstallation', installation.deviceName === 'Grace\'s phone' && installation.pushRegistrationId === pushRegistrationId, {});
