@@ -21,8 +21,9 @@ struct ServerLiveConfigPageTests {
         ).stdout
     }
 
-    @Test(.enabled(if: browser != nil, "no chromium on PATH"))
+    @Test(.enabled(if: ExternalTools.runs(browser != nil), "no chromium on PATH"))
     func rendersProfilesKeysPeopleAndInstallations() async throws {
+        try #require(Self.browser != nil, "chromium is required under CI: run scripts/setup")
         let server = try await ServerProcess.start()
         defer { server.stop() }
         let created = try await server.admin(
