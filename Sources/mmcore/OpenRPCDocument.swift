@@ -345,6 +345,9 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
         },
         {
@@ -418,6 +421,9 @@ enum OpenRPCDocument {
         }
       },
       "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
         {
           "$ref": "#/components/errors/NotInitialized"
         }
@@ -579,6 +585,9 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
         },
         {
@@ -686,6 +695,9 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
         },
         {
@@ -739,6 +751,9 @@ enum OpenRPCDocument {
         }
       },
       "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
         {
           "$ref": "#/components/errors/NotInitialized"
         }
@@ -938,6 +953,9 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
         },
         {
@@ -970,6 +988,11 @@ enum OpenRPCDocument {
           "description": "An OpenRPC 1.3 document."
         }
       },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
       "examples": [
         {
           "name": "rpc.discover",
