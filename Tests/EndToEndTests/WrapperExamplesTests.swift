@@ -102,6 +102,20 @@ struct WrapperExamplesTests {
         #expect(output["seen"] == [["registrationUpdated", "reg-1"]])
     }
 
+    @Test("python/with_local_server.py provisions a server and runs an example against it",
+          .enabled(if: ExternalTools.runs(ExternalTools.node != nil && ExternalTools.python != nil), "node or python3 missing"))
+    func withLocalServer() throws {
+        let python = try #require(ExternalTools.python, "python3 is not on PATH")
+        let node = try #require(ExternalTools.node, "node is not on PATH")
+        let run = try ServerProcess.runProgram("/usr/bin/env", [
+            "MMCORE_BIN=\(CoreProcess.executableURL.path)", "MMSERVER_BIN=\(try ServerProcess.executable().path)",
+            python, Self.examples.appendingPathComponent("python/with_local_server.py").path, "--authorization", "JWT_ONLY",
+            "--", node, Self.examples.appendingPathComponent("react-native/example.js").path,
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains(#"{"step":"mmcore exit","ok":true,"status":0}"#), "\(run.stdout)")
+    }
+
     @Test("the Flutter README shows the PlatformException mapping the schema documents")
     func flutterReadme() throws {
         let readme = try String(contentsOf: Self.examples.appendingPathComponent("flutter/README.md"), encoding: .utf8)
