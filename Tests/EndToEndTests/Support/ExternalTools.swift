@@ -24,5 +24,4 @@ enum ExternalTools {
 
     /// The test runs when `available`, or always under CI (where it then fails at `#require`).
     static func runs(_ available: Bool) -> Bool { available || isCI }
-
 }
