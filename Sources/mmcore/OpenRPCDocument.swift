@@ -51,6 +51,45 @@ enum OpenRPCDocument {
         {
           "$ref": "#/components/errors/StateUnavailable"
         }
+      ],
+      "examples": [
+        {
+          "name": "init with the local Mobile API",
+          "params": [
+            {
+              "name": "configuration",
+              "value": {
+                "applicationCode": "2a6c0f3e9b1d4e57a8c3f1e0d9b7a6c5",
+                "backendBaseURL": "http://127.0.0.1:8080"
+              }
+            }
+          ],
+          "result": {
+            "name": "result",
+            "value": null
+          }
+        },
+        {
+          "name": "init without applicationCode",
+          "description": "Error example: x-error is the error object of the response.",
+          "params": [
+            {
+              "name": "configuration",
+              "value": {
+                "backendBaseURL": "http://127.0.0.1:8080"
+              }
+            }
+          ],
+          "x-error": {
+            "code": 1002,
+            "message": "Invalid configuration: applicationCode is required and must be a non-empty string.",
+            "data": {
+              "code": "INVALID_CONFIGURATION",
+              "description": "Invalid configuration: applicationCode is required and must be a non-empty string.",
+              "domain": "com.mobile-messaging"
+            }
+          }
+        }
       ]
     },
     {
@@ -86,6 +125,34 @@ enum OpenRPCDocument {
         },
         {
           "$ref": "#/components/errors/NotInitialized"
+        }
+      ],
+      "examples": [
+        {
+          "name": "setUserDataJwt with a token",
+          "params": [
+            {
+              "name": "jwt",
+              "value": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IjNmMmE5YzFlLTdiNGQtNGUyYS05YzVmLTFkOGU2YjBhNGMyNyJ9.eyJ0eXAiOiJCZWFyZXIiLCJzdWIiOiJhZGEiLCJpbmZvYmlwLWFwaS1rZXkiOiIyYTZjMGYzZTliMWQ0ZTU3YThjM2YxZTBkOWI3YTZjNSIsImlzcyI6IjJhNmMwZjNlOWIxZDRlNTdhOGMzZjFlMGQ5YjdhNmM1IiwiaWF0IjoxNzk1MDAwMDAwLCJleHAiOjE3OTUwMDAzMDAsImp0aSI6IjhkMWM2YjJhLTVlNGYtNGEzYi05YzJkLTFlMGY3YTZiNWM0ZCJ9.q9Xo1sVb6mJtD4wP2rKf8LzYc3HnE5uA7iGdB0eTQ1s"
+            }
+          ],
+          "result": {
+            "name": "result",
+            "value": null
+          }
+        },
+        {
+          "name": "setUserDataJwt null clears the token",
+          "params": [
+            {
+              "name": "jwt",
+              "value": null
+            }
+          ],
+          "result": {
+            "name": "result",
+            "value": null
+          }
         }
       ]
     },
@@ -137,6 +204,132 @@ enum OpenRPCDocument {
         {
           "$ref": "#/components/errors/BackendError"
         }
+      ],
+      "examples": [
+        {
+          "name": "saveUser",
+          "description": "After personalize as ada with her token (JWT_ONLY application).",
+          "params": [
+            {
+              "name": "userData",
+              "value": {
+                "middleName": "Augusta",
+                "gender": "Female",
+                "birthday": "1815-12-10",
+                "phones": [
+                  "385911234567"
+                ],
+                "tags": [
+                  "math"
+                ],
+                "customAttributes": {
+                  "level": 3,
+                  "vip": true,
+                  "since": "2020-01-31"
+                }
+              }
+            }
+          ],
+          "result": {
+            "name": "user",
+            "value": {
+              "externalUserId": "ada",
+              "firstName": "Ada",
+              "lastName": "Lovelace",
+              "middleName": "Augusta",
+              "gender": "Female",
+              "birthday": "1815-12-10",
+              "phones": [
+                "385911234567"
+              ],
+              "emails": [
+                "ada@example.com"
+              ],
+              "tags": [
+                "math"
+              ],
+              "customAttributes": {
+                "level": 3,
+                "vip": true,
+                "since": "2020-01-31"
+              },
+              "type": "CUSTOMER",
+              "installations": [
+                {
+                  "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+                  "isPrimaryDevice": true,
+                  "isPushRegistrationEnabled": true,
+                  "customAttributes": {}
+                }
+              ]
+            }
+          }
+        },
+        {
+          "name": "saveUser without a token",
+          "description": "Error example (x-error): a JWT_ONLY application and no token set; the server's messageId is data.code.",
+          "params": [
+            {
+              "name": "userData",
+              "value": {
+                "firstName": "Ada"
+              }
+            }
+          ],
+          "x-error": {
+            "code": 1300,
+            "message": "User data requires 'Authorization: Bearer <JWT>' for this application",
+            "data": {
+              "code": "ACCESS_TOKEN_MISSING",
+              "description": "User data requires 'Authorization: Bearer <JWT>' for this application",
+              "domain": "com.mobile-messaging.backend",
+              "httpStatus": 401
+            }
+          }
+        },
+        {
+          "name": "saveUser with an expired token",
+          "description": "Error example (x-error): the token set with setUserDataJwt has expired; no HTTP request is sent.",
+          "params": [
+            {
+              "name": "userData",
+              "value": {
+                "firstName": "Ada"
+              }
+            }
+          ],
+          "x-error": {
+            "code": 1102,
+            "message": "The provided JWT is expired.",
+            "data": {
+              "code": "JWT_TOKEN_EXPIRED",
+              "description": "The provided JWT is expired.",
+              "domain": "com.mobile-messaging"
+            }
+          }
+        },
+        {
+          "name": "saveUser with a malformed birthday",
+          "description": "Error example (x-error): invalid params name the field.",
+          "params": [
+            {
+              "name": "userData",
+              "value": {
+                "birthday": "10.12.1815"
+              }
+            }
+          ],
+          "x-error": {
+            "code": -32602,
+            "message": "Invalid params: userData.birthday must be a date written YYYY-MM-DD",
+            "data": {
+              "code": "INVALID_PARAMS",
+              "description": "userData.birthday must be a date written YYYY-MM-DD",
+              "domain": "jsonrpc",
+              "field": "userData.birthday"
+            }
+          }
+        }
       ]
     },
     {
@@ -151,6 +344,9 @@ enum OpenRPCDocument {
         }
       },
       "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
         {
           "$ref": "#/components/errors/NotInitialized"
         },
@@ -175,6 +371,35 @@ enum OpenRPCDocument {
         {
           "$ref": "#/components/errors/BackendError"
         }
+      ],
+      "examples": [
+        {
+          "name": "fetchUser",
+          "params": [],
+          "result": {
+            "name": "user",
+            "value": {
+              "externalUserId": "ada",
+              "firstName": "Ada",
+              "lastName": "Lovelace",
+              "phones": [],
+              "emails": [
+                "ada@example.com"
+              ],
+              "tags": [],
+              "customAttributes": {},
+              "type": "CUSTOMER",
+              "installations": [
+                {
+                  "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+                  "isPrimaryDevice": false,
+                  "isPushRegistrationEnabled": true,
+                  "customAttributes": {}
+                }
+              ]
+            }
+          }
+        }
       ]
     },
     {
@@ -197,7 +422,53 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
+        }
+      ],
+      "examples": [
+        {
+          "name": "getUser",
+          "params": [],
+          "result": {
+            "name": "user",
+            "value": {
+              "externalUserId": "ada",
+              "firstName": "Ada",
+              "lastName": "Lovelace",
+              "phones": [],
+              "emails": [
+                "ada@example.com"
+              ],
+              "tags": [],
+              "customAttributes": {},
+              "type": "CUSTOMER",
+              "installations": [
+                {
+                  "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+                  "isPrimaryDevice": false,
+                  "isPushRegistrationEnabled": true,
+                  "customAttributes": {}
+                }
+              ]
+            }
+          }
+        },
+        {
+          "name": "getUser before init",
+          "description": "Error example (x-error).",
+          "params": [],
+          "x-error": {
+            "code": 1001,
+            "message": "The session is not initialized: call init with a configuration first.",
+            "data": {
+              "code": "NOT_INITIALIZED",
+              "description": "The session is not initialized: call init with a configuration first.",
+              "domain": "com.mobile-messaging"
+            }
+          }
         }
       ]
     },
@@ -249,6 +520,51 @@ enum OpenRPCDocument {
         {
           "$ref": "#/components/errors/BackendError"
         }
+      ],
+      "examples": [
+        {
+          "name": "personalize",
+          "params": [
+            {
+              "name": "context",
+              "value": {
+                "userIdentity": {
+                  "externalUserId": "ada",
+                  "emails": [
+                    "ada@example.com"
+                  ]
+                },
+                "userAttributes": {
+                  "firstName": "Ada",
+                  "lastName": "Lovelace"
+                }
+              }
+            }
+          ],
+          "result": {
+            "name": "user",
+            "value": {
+              "externalUserId": "ada",
+              "firstName": "Ada",
+              "lastName": "Lovelace",
+              "phones": [],
+              "emails": [
+                "ada@example.com"
+              ],
+              "tags": [],
+              "customAttributes": {},
+              "type": "CUSTOMER",
+              "installations": [
+                {
+                  "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+                  "isPrimaryDevice": false,
+                  "isPushRegistrationEnabled": true,
+                  "customAttributes": {}
+                }
+              ]
+            }
+          }
+        }
       ]
     },
     {
@@ -269,6 +585,9 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
         },
         {
@@ -282,6 +601,16 @@ enum OpenRPCDocument {
         },
         {
           "$ref": "#/components/errors/BackendError"
+        }
+      ],
+      "examples": [
+        {
+          "name": "depersonalize",
+          "params": [],
+          "result": {
+            "name": "status",
+            "value": "success"
+          }
         }
       ]
     },
@@ -323,6 +652,34 @@ enum OpenRPCDocument {
         {
           "$ref": "#/components/errors/BackendError"
         }
+      ],
+      "examples": [
+        {
+          "name": "saveInstallation",
+          "params": [
+            {
+              "name": "installation",
+              "value": {
+                "deviceName": "Ada's phone",
+                "customAttributes": {
+                  "theme": "dark"
+                }
+              }
+            }
+          ],
+          "result": {
+            "name": "installation",
+            "value": {
+              "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+              "isPrimaryDevice": false,
+              "isPushRegistrationEnabled": true,
+              "customAttributes": {
+                "theme": "dark"
+              },
+              "deviceName": "Ada's phone"
+            }
+          }
+        }
       ]
     },
     {
@@ -338,6 +695,9 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
         },
         {
@@ -351,6 +711,24 @@ enum OpenRPCDocument {
         },
         {
           "$ref": "#/components/errors/BackendError"
+        }
+      ],
+      "examples": [
+        {
+          "name": "fetchInstallation",
+          "params": [],
+          "result": {
+            "name": "installation",
+            "value": {
+              "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+              "isPrimaryDevice": false,
+              "isPushRegistrationEnabled": true,
+              "customAttributes": {
+                "theme": "dark"
+              },
+              "deviceName": "Ada's phone"
+            }
+          }
         }
       ]
     },
@@ -374,7 +752,25 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
+        }
+      ],
+      "examples": [
+        {
+          "name": "getInstallation",
+          "params": [],
+          "result": {
+            "name": "installation",
+            "value": {
+              "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+              "isPrimaryDevice": false,
+              "isPushRegistrationEnabled": true,
+              "customAttributes": {}
+            }
+          }
         }
       ]
     },
@@ -428,6 +824,32 @@ enum OpenRPCDocument {
         {
           "$ref": "#/components/errors/BackendError"
         }
+      ],
+      "examples": [
+        {
+          "name": "setInstallationAsPrimary",
+          "params": [
+            {
+              "name": "pushRegistrationId",
+              "value": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80"
+            },
+            {
+              "name": "primary",
+              "value": true
+            }
+          ],
+          "result": {
+            "name": "installations",
+            "value": [
+              {
+                "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+                "isPrimaryDevice": true,
+                "isPushRegistrationEnabled": true,
+                "customAttributes": {}
+              }
+            ]
+          }
+        }
       ]
     },
     {
@@ -473,6 +895,49 @@ enum OpenRPCDocument {
         {
           "$ref": "#/components/errors/BackendError"
         }
+      ],
+      "examples": [
+        {
+          "name": "depersonalizeInstallation",
+          "description": "Another installation of ada's; the result lists those left.",
+          "params": [
+            {
+              "name": "pushRegistrationId",
+              "value": "9c4d2e1f-3a5b-4c6d-8e7f-0a1b2c3d4e5f"
+            }
+          ],
+          "result": {
+            "name": "installations",
+            "value": [
+              {
+                "pushRegistrationId": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80",
+                "isPrimaryDevice": true,
+                "isPushRegistrationEnabled": true,
+                "customAttributes": {}
+              }
+            ]
+          }
+        },
+        {
+          "name": "depersonalizeInstallation of this installation",
+          "description": "Error example (x-error): use depersonalize for this installation.",
+          "params": [
+            {
+              "name": "pushRegistrationId",
+              "value": "0e6b1f7c-5d2a-4c8e-9f3b-7a1d2c4e6f80"
+            }
+          ],
+          "x-error": {
+            "code": -32602,
+            "message": "Invalid params: pushRegistrationId is this installation's own id; use depersonalize for this installation",
+            "data": {
+              "code": "INVALID_PARAMS",
+              "description": "pushRegistrationId is this installation's own id; use depersonalize for this installation",
+              "domain": "jsonrpc",
+              "field": "pushRegistrationId"
+            }
+          }
+        }
       ]
     },
     {
@@ -488,6 +953,9 @@ enum OpenRPCDocument {
       },
       "errors": [
         {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
           "$ref": "#/components/errors/NotInitialized"
         },
         {
@@ -495,6 +963,16 @@ enum OpenRPCDocument {
         },
         {
           "$ref": "#/components/errors/StateUnavailable"
+        }
+      ],
+      "examples": [
+        {
+          "name": "cleanup",
+          "params": [],
+          "result": {
+            "name": "result",
+            "value": null
+          }
         }
       ]
     },
@@ -509,7 +987,27 @@ enum OpenRPCDocument {
           "type": "object",
           "description": "An OpenRPC 1.3 document."
         }
-      }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
+      "examples": [
+        {
+          "name": "rpc.discover",
+          "params": [],
+          "result": {
+            "name": "openrpcDocument",
+            "value": {
+              "openrpc": "1.3.2",
+              "info": {
+                "title": "mmcore"
+              }
+            }
+          }
+        }
+      ]
     }
   ],
   "components": {

@@ -5,6 +5,8 @@
 //
 // The key id and hex secret come from the application profile (mmserver's admin API or
 // configuration page). The token is printed on stdout; keep it out of logs.
+// `require('./mint.js').mint({kid, secret, applicationCode, sub, lifetime})` does the same
+// from code (the wrapper examples' token providers use it).
 'use strict';
 const crypto = require('node:crypto');
 
@@ -45,6 +47,9 @@ function mint({ kid, secret, applicationCode, sub, lifetime }) {
   const signature = crypto.createHmac('sha256', Buffer.from(secret, 'hex')).update(input).digest();
   return `${input}.${base64url(signature)}`;
 }
+
+module.exports = { mint };
+if (require.main !== module) return;
 
 try {
   const options = parseArguments(process.argv.slice(2));

@@ -1,0 +1,54 @@
+// Compiled by CodegenTests next to the generated mmcore.d.ts (tsc --noEmit --strict): the
+// declarations must type a wrapper's calls, events and errors, and refuse wrong ones.
+import type {
+  MobileMessagingClientRequests, MobileMessagingEvent, MobileMessagingMethods, MobileMessagingRpcError, UserData,
+} from './mmcore';
+
+type Method = keyof MobileMessagingMethods;
+declare function call<M extends Method>(method: M, ...params: MobileMessagingMethods[M]['params']): Promise<MobileMessagingMethods[M]['result']>;
+declare function callByName<M extends Method>(method: M, params: MobileMessagingMethods[M]['paramsByName']): Promise<MobileMessagingMethods[M]['result']>;
+declare function onEvent(handler: (event: MobileMessagingEvent) => void): void;
+declare function provideToken(handler: (params: MobileMessagingClientRequests['requestUserDataJwt']['params']) =>
+  Promise<MobileMessagingClientRequests['requestUserDataJwt']['result']>): void;
+
+async function session(): Promise<string | undefined> {
+  await call('init', { applicationCode: 'app', backendBaseURL: 'http://127.0.0.1:8080', ios: { logging: true } });
+  await call('setUserDataJwt', null);
+  const user: UserData = await call('saveUser', { firstName: 'Ada', gender: 'Female', customAttributes: { level: 3, vip: true } });
+  const installations = await call('setInstallationAsPrimary', 'reg-id', true);
+  const status: 'success' | 'pending' = await call('depersonalize');
+  await callByName('personalize', { context: { userIdentity: { externalUserId: 'ada' } } });
+  const local = await call('getUser');
+  // @ts-expect-error: gender is "Male" | "Female"
+  await call('saveUser', { gender: 'Other' });
+  // @ts-expect-error: setInstallationAsPrimary takes (pushRegistrationId, primary)
+  await call('setInstallationAsPrimary', 'reg-id');
+  // @ts-expect-error: not a method
+  await call('saveUsers', {});
+  // @ts-expect-error: getUser may answer null
+  const missing: UserData = await call('getUser');
+  void missing; void status;
+  return (local?.externalUserId ?? undefined) || installations[0]?.pushRegistrationId || user.firstName || undefined;
+}
+
+onEvent((event) => {
+  switch (event.eventName) {
+    case 'registrationUpdated': { const id: string = event.payload; void id; break; }
+    case 'userUpdated': { const user: UserData = event.payload; void user; break; }
+    case 'authenticationError': { const code: string = event.payload.code; void code; break; }
+    case 'depersonalized': { const nothing: null = event.payload; void nothing; break; }
+    default: break;
+  }
+});
+
+provideToken(async ({ reason, externalUserId }) => (reason === 'missing' && externalUserId ? 'token' : null));
+
+function describe(error: MobileMessagingRpcError): string {
+  switch (error.data.code) {
+    case 'JWT_TOKEN_EXPIRED': return 'expired';
+    case 'ACCESS_TOKEN_MISSING': return `server said ${error.data.description} (${error.data.httpStatus ?? 0})`;
+    default: return `${error.code} ${error.data.domain}`;
+  }
+}
+
+void session; void describe;

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// A Cordova-style app session against a live Mobile API, in the wrappers' callback style:
+// init, the registration event, saveUser refused (error callback with error.data),
+// an expired token caught on the device, then personalize and save with a token from
+// the app's provider (or set by the app when the core does not ask a provider).
+//
+//   MMCORE_BIN=.build/debug/mmcore node examples/cordova/example.js \
+//     --server-url http://127.0.0.1:8080 --application-code APP --kid KEY_ID --secret HEX_SECRET
+//
+// The application must use the JWT_ONLY setting. Each step prints one JSON line; the exit
+// status is 0 only if every step behaved as the contract says.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { createCordova } = require('./cordova-shim.js');
+const { MobileMessagingCordova } = require('./MobileMessagingCordova.js');
+const { mint } = require('../mint-token/mint.js');
+
+const options = {};
+for (let i = 2; i < process.argv.length; i += 2) options[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+for (const name of ['server-url', 'application-code', 'kid', 'secret']) {
+  if (!options[name]) { console.error(`example.js: --${name} is required`); process.exit(2); }
+}
+const token = (lifetime, sub = 'ada') =>
+  mint({ kid: options.kid, secret: options.secret, applicationCode: options['application-code'], sub, lifetime });
+
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmcore-cordova-'));
+const cordova = createCordova({ stateDir, onStderr: () => {} });
+const mobileMessaging = new MobileMessagingCordova(cordova);
+let failed = false;
+const report = (step, value) => console.log(JSON.stringify({ step, ...value }));
+const expect = (step, condition, value) => { if (!condition) failed = true; report(step, { ok: condition, ...value }); };
+
+// Callback style, one step after another (each step ends by calling next()).
+const steps = [];
+const then = (step) => steps.push(step);
+const next = () => { const step = steps.shift(); if (step) step(); else finish(); };
+
+let providerGivesTokens = false;
+const reasonsAsked = [];
+mobileMessaging.setUserDataJwtProvider(({ reason, externalUserId }) => {
+  reasonsAsked.push(reason);
+  return providerGivesTokens ? token(300, externalUserId || 'ada') : null;
+});
+
+then(() => {
+  mobileMessaging.register('registrationUpdated', (pushRegistrationId) => {
+    expect('registrationUpdated', typeof pushRegistrationId === 'string' && pushRegistrationId.length > 0, { pushRegistrationId });
+    next();
+  });
+  mobileMessaging.init(
+    { applicationCode: options['application-code'], backendBaseURL: options['server-url'], userDataJwtProvider: true },
+    () => report('init', { ok: true }),
+    (error) => { expect('init', false, { error }); finish(); },
+  );
+});
+then(() => mobileMessaging.saveUser({ firstName: 'Ada' },
+  (user) => { expect('saveUser without a token', false, { user }); next(); },
+  (error) => { expect('saveUser without a token', error.code === 'ACCESS_TOKEN_MISSING', { error }); next(); }));
+then(() => mobileMessaging.setUserDataJwt(token(-60), () => next(), (error) => { expect('setUserDataJwt', false, { error }); next(); }));
+then(() => mobileMessaging.saveUser({ firstName: 'Ada' },
+  (user) => { expect('saveUser with an expired token', false, { user }); next(); },
+  (error) => { expect('saveUser with an expired token', error.code === 'JWT_TOKEN_EXPIRED' && error.domain === 'com.mobile-messaging', { error }); next(); }));
+then(() => {
+  providerGivesTokens = true;
+  mobileMessaging.setUserDataJwt(null, () => next(), (error) => { expect('setUserDataJwt null', false, { error }); next(); });
+});
+// The provider now has tokens. A core that asks it (userDataJwtProvider) gets one for
+// personalize; one that does not refuses with ACCESS_TOKEN_MISSING, and the app then
+// sets the token itself and tries again: the callback-style fallback apps use today.
+let tokenVia = 'provider';
+then(() => {
+  const personalize = (retry) => mobileMessaging.personalize({ userIdentity: { externalUserId: 'ada' } },
+    (user) => { expect('personalize', user.externalUserId === 'ada' && user.type === 'CUSTOMER', { tokenVia, type: user.type }); next(); },
+    (error) => {
+      if (error.code !== 'ACCESS_TOKEN_MISSING' || !retry) { expect('personalize', false, { error }); next(); return; }
+      tokenVia = 'setUserDataJwt';
+      mobileMessaging.setUserDataJwt(token(300), () => personalize(false), (failure) => { expect('setUserDataJwt', false, { failure }); next(); });
+    });
+  personalize(true);
+});
+then(() => {
+  mobileMessaging.register('userUpdated', (user) => report('userUpdated event', { lastName: user.lastName }));
+  mobileMessaging.saveUser({ lastName: 'Lovelace', emails: ['ada@example.com'] },
+    (user) => { expect('saveUser', user.externalUserId === 'ada' && user.lastName === 'Lovelace', { user }); next(); },
+    (error) => { expect('saveUser', false, { error }); next(); });
+});
+then(() => mobileMessaging.fetchUser(
+  (user) => { expect('fetchUser', user.lastName === 'Lovelace' && user.emails[0] === 'ada@example.com', { lastName: user.lastName }); next(); },
+  (error) => { expect('fetchUser', false, { error }); next(); }));
+then(() => mobileMessaging.saveUser({ birthday: '10.12.1815' },
+  (user) => { expect('saveUser with a bad birthday', false, { user }); next(); },
+  (error) => { expect('saveUser with a bad birthday', error.code === 'INVALID_PARAMS' && error.field === 'userData.birthday', { error }); next(); }));
+
+function finish() {
+  report('provider asked', { reasonsAsked });
+  cordova.close().then((status) => {
+    expect('mmcore exit', status === 0, { status });
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    process.exit(failed ? 1 : 0);
+  });
+}
+
+setTimeout(() => { expect('timeout', false, { remainingSteps: steps.length }); process.exit(1); }, 60000).unref();
+next();
