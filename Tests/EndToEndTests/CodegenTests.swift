@@ -18,13 +18,13 @@ struct CodegenTests {
 
     @Test("TypeScript declarations type-check with tsc --strict, with a usage file",
           .enabled(if: ExternalTools.runs(ExternalTools.node != nil && ExternalTools.tsc != nil), "node or tsc missing (scripts/setup)"))
-    func typescript() throws {
+    func typescript() async throws {
         let node = try #require(ExternalTools.node, "node is not on PATH")
         let tsc = try #require(ExternalTools.tsc, "tsc is not on PATH: scripts/setup installs node-typescript")
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let generated = try ServerProcess.runProgram(node, [Self.codegen.appendingPathComponent("gen-typescript.js").path, Self.schema.path])
+        let generated = try await ServerProcess.runProgram(node, [Self.codegen.appendingPathComponent("gen-typescript.js").path, Self.schema.path])
         #expect(generated.status == 0, "\(generated.stderr)")
         let declarations = directory.appendingPathComponent("mmcore.d.ts")
         try Data(generated.stdout.utf8).write(to: declarations)
@@ -35,7 +35,7 @@ struct CodegenTests {
         try FileManager.default.copyItem(at: Self.codegen.appendingPathComponent("usage.ts"), to: directory.appendingPathComponent("usage.ts"))
 
         let arguments = ["--noEmit", "--strict", "--target", "es2020"]
-        let checked = try ServerProcess.runProgram(tsc, arguments + [declarations.path, directory.appendingPathComponent("usage.ts").path])
+        let checked = try await ServerProcess.runProgram(tsc, arguments + [declarations.path, directory.appendingPathComponent("usage.ts").path])
         #expect(checked.status == 0, "tsc:\n\(checked.stdout)\(checked.stderr)")
 
         // The declarations must refuse a wrong call, or the check above proves nothing.
@@ -45,21 +45,21 @@ struct CodegenTests {
             const params: MobileMessagingMethods['saveUser']['params'] = [{ gender: 'Other' }];
             export { params };
             """.utf8).write(to: wrong)
-        let refused = try ServerProcess.runProgram(tsc, arguments + [declarations.path, wrong.path])
+        let refused = try await ServerProcess.runProgram(tsc, arguments + [declarations.path, wrong.path])
         #expect(refused.status != 0)
         #expect(refused.stdout.contains("wrong.ts"), "\(refused.stdout)")
     }
 
     @Test("pydantic models from datamodel-code-generator round-trip the schema examples",
           .enabled(if: ExternalTools.runs(ExternalTools.datamodelCodeGenerator), "datamodel-code-generator missing (scripts/setup)"))
-    func python() throws {
+    func python() async throws {
         let python = try #require(ExternalTools.python, "python3 is not on PATH")
         try #require(ExternalTools.datamodelCodeGenerator, "python3 cannot import datamodel_code_generator: run scripts/setup")
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let models = directory.appendingPathComponent("mmcore_models.py")
 
-        let generated = try ServerProcess.runProgram(python, [Self.codegen.appendingPathComponent("gen-python.py").path, models.path, Self.schema.path])
+        let generated = try await ServerProcess.runProgram(python, [Self.codegen.appendingPathComponent("gen-python.py").path, models.path, Self.schema.path])
         #expect(generated.status == 0, "\(generated.stdout)\(generated.stderr)")
         let source = try String(contentsOf: models, encoding: .utf8)
         for model in ["class Configuration(BaseModel)", "class UserData(BaseModel)", "class Installation(BaseModel)",
@@ -67,7 +67,7 @@ struct CodegenTests {
             #expect(source.contains(model), "the models lack \(model)")
         }
 
-        let roundTrip = try ServerProcess.runProgram(python, [
+        let roundTrip = try await ServerProcess.runProgram(python, [
             Self.codegen.appendingPathComponent("roundtrip_examples.py").path, models.path, Self.schema.path,
         ])
         #expect(roundTrip.status == 0, "\(roundTrip.stdout)\(roundTrip.stderr)")

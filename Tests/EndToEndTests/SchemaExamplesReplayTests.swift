@@ -113,14 +113,14 @@ struct SchemaExamplesReplayTests {
             try await replay("fetchInstallation", "fetchInstallation")
 
             try await replay("saveUser", "saveUser without a token")
-            let expired = try ServerProcess.mintToken(
+            let expired = try await ServerProcess.mintToken(
                 kid: harness.application.keyId, secret: harness.application.secret, applicationCode: harness.application.code,
                 sub: "ada", lifetime: 60, iatOffset: -3600)
             #expect(try await harness.call("setUserDataJwt", [.string(expired)]).result == .null)
             try await replay("saveUser", "saveUser with an expired token")
 
             let exampleJWT = try #require(examples.first { $0.method == "setUserDataJwt" && $0.name == "setUserDataJwt with a token" }?.params.first?.value.stringValue)
-            literals[exampleJWT] = .string(try harness.token(for: "ada"))
+            literals[exampleJWT] = .string(try await harness.token(for: "ada"))
             try await replay("setUserDataJwt", "setUserDataJwt with a token")
             try await replay("personalize", "personalize")
             try await replay("fetchUser", "fetchUser")
@@ -145,7 +145,7 @@ struct SchemaExamplesReplayTests {
             try await replay("rpc.discover", "rpc.discover")
 
             #expect(Set(replayed) == Set(examples.map(\.description)), "examples not replayed: \(Set(examples.map(\.description)).subtracting(replayed).sorted())")
-            if ExternalTools.jsonschema { try harness.validateAgainstSchema() }
+            if ExternalTools.jsonschema { try await harness.validateAgainstSchema() }
         } catch {
             await harness.stop()
             throw error

@@ -59,10 +59,10 @@ struct ServerLiveConfigPageTests {
     static let canClick = browser != nil && ExternalTools.chromedriver != nil && ExternalTools.selenium
 
     /// Runs scripts/config-page-clickthrough; returns the JSON it prints.
-    static func clickThrough(_ arguments: [String]) throws -> JSONValue {
+    static func clickThrough(_ arguments: [String]) async throws -> JSONValue {
         let python = try #require(ExternalTools.python, "python3 is not on PATH")
         let script = CoreProcess.packageRoot.appendingPathComponent("scripts/config-page-clickthrough").path
-        let run = try ServerProcess.runProgram(python, [script] + arguments)
+        let run = try await ServerProcess.runProgram(python, [script] + arguments)
         try #require(run.status == 0, "config-page-clickthrough \(arguments.first ?? ""): \(run.stderr)")
         return try JSONParser.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -81,7 +81,7 @@ struct ServerLiveConfigPageTests {
         let before = try await server.mobile("GET", "/mobile/1/appinstance/\(pushRegId)/user", auth: "App click-app")
         #expect(before.status == 200, "ALLOW_ALL accepts App auth before the click: \(before.body)")
 
-        let key = try Self.clickThrough(["jwt-only-and-key", server.url.absoluteString, server.adminToken, "click-app"])
+        let key = try await Self.clickThrough(["jwt-only-and-key", server.url.absoluteString, server.adminToken, "click-app"])
         let keyId = try #require(key["keyId"]?.stringValue)
         let secret = try #require(key["secret"]?.stringValue)
         #expect(key["status"] == "Key created.")
@@ -91,7 +91,7 @@ struct ServerLiveConfigPageTests {
                 "only the selected application changed")
 
         // A token minted with the key the page showed is accepted ...
-        let token = try ServerProcess.mintToken(kid: keyId, secret: secret, applicationCode: "click-app", sub: "alice")
+        let token = try await ServerProcess.mintToken(kid: keyId, secret: secret, applicationCode: "click-app", sub: "alice")
         let personalized = try await server.mobile(
             "POST", "/mobile/1/appinstance/\(pushRegId)/personalize", auth: "Bearer \(token)",
             json: ["userIdentity": ["externalUserId": "alice"]])
@@ -104,7 +104,7 @@ struct ServerLiveConfigPageTests {
         #expect(app.status == 401)
         #expect(app.body["requestError"]?["serviceException"]?["messageId"] == "ACCESS_TOKEN_MISSING")
 
-        let revoked = try Self.clickThrough(["revoke-key", server.url.absoluteString, server.adminToken, "click-app", keyId])
+        let revoked = try await Self.clickThrough(["revoke-key", server.url.absoluteString, server.adminToken, "click-app", keyId])
         #expect(revoked["state"] == "revoked")
         let refused = try await server.mobile("GET", "/mobile/1/appinstance/\(pushRegId)/user", auth: "Bearer \(token)")
         #expect(refused.status == 401)

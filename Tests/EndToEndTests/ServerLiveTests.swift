@@ -98,8 +98,8 @@ struct ServerLiveTests {
         let keys = try await server.admin("GET", "/admin/applications/cli-app/keys")
         #expect(keys.body.arrayValue?.first?["keyId"]?.stringValue == keyId)
         #expect(try await server.admin("GET", "/admin/applications/cli-app").body["userDataAuthorization"] == "DISALLOW_ALL")
-        #expect(throws: ServerProcess.Failure.self) {
-            try ServerProcess.run(["app", "create", "--server", server.url.absoluteString, "--admin-token", "wrong"])
+        await #expect(throws: ServerProcess.Failure.self) {
+            try await ServerProcess.run(["app", "create", "--server", server.url.absoluteString, "--admin-token", "wrong"])
         }
     }
 }

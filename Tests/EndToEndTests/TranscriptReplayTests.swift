@@ -43,7 +43,7 @@ struct TranscriptReplayTests {
             for (number, line) in lines.enumerated().dropFirst() {
                 let location = "\(name):\(number + 1)"
                 if let message = line["send"] {
-                    try mintTokens(in: message, harness: harness, shape: &shape)
+                    try await mintTokens(in: message, harness: harness, shape: &shape)
                     try harness.core.sendJSON(try shape.substituted(message))
                 } else if let raw = line["sendLine"]?.stringValue {
                     try harness.core.send(raw)
@@ -63,22 +63,22 @@ struct TranscriptReplayTests {
     }
 
     /// Binds `${jwt:<sub>}` / `${expiredJwt:<sub>}` placeholders in `value` to fresh tokens.
-    func mintTokens(in value: JSONValue, harness: CoreHarness, shape: inout JSONShape) throws {
+    func mintTokens(in value: JSONValue, harness: CoreHarness, shape: inout JSONShape) async throws {
         switch value {
         case .string(let text) where text.hasPrefix("${") && text.hasSuffix("}"):
             let name = String(text.dropFirst(2).dropLast())
             guard shape.bindings[name] == nil else { return }
             if name.hasPrefix("jwt:") {
-                shape.bindings[name] = .string(try harness.token(for: String(name.dropFirst(4))))
+                shape.bindings[name] = .string(try await harness.token(for: String(name.dropFirst(4))))
             } else if name.hasPrefix("expiredJwt:") {
-                shape.bindings[name] = .string(try ServerProcess.mintToken(
+                shape.bindings[name] = .string(try await ServerProcess.mintToken(
                     kid: harness.application.keyId, secret: harness.application.secret,
                     applicationCode: harness.application.code, sub: String(name.dropFirst(11)), lifetime: 60, iatOffset: -3600))
             }
         case .object(let object):
-            for member in object.members { try mintTokens(in: member.value, harness: harness, shape: &shape) }
+            for member in object.members { try await mintTokens(in: member.value, harness: harness, shape: &shape) }
         case .array(let array):
-            for element in array { try mintTokens(in: element, harness: harness, shape: &shape) }
+            for element in array { try await mintTokens(in: element, harness: harness, shape: &shape) }
         default:
             break
         }

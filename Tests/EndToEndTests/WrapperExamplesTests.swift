@@ -15,7 +15,7 @@ struct WrapperExamplesTests {
         let server = try await ServerProcess.start()
         defer { server.stop() }
         let app = try await server.createApplication(authorization: "JWT_ONLY")
-        let run = try ServerProcess.runProgram("/usr/bin/env", [
+        let run = try await ServerProcess.runProgram("/usr/bin/env", [
             "MMCORE_BIN=\(CoreProcess.executableURL.path)", node, examples.appendingPathComponent(script).path,
             "--server-url", server.url.absoluteString, "--application-code", app.code, "--kid", app.keyId, "--secret", app.secret,
         ])
@@ -62,7 +62,7 @@ struct WrapperExamplesTests {
 
     @Test("the Cordova shim answers the core's requestUserDataJwt with the registered provider",
           .enabled(if: ExternalTools.runs(ExternalTools.node != nil), "node is not on PATH"))
-    func cordovaShimAnswersCoreRequests() throws {
+    func cordovaShimAnswersCoreRequests() async throws {
         // A stand-in core (a shell pipeline would do; node is at hand) that sends one
         // requestUserDataJwt and echoes the wrapper's answer as a response to request 1.
         let node = try #require(ExternalTools.node)
@@ -93,7 +93,7 @@ struct WrapperExamplesTests {
                          (error) => { console.log(JSON.stringify({ error })); cordova.close(); },
                          'MobileMessagingCordova', 'init', [{ applicationCode: 'app' }]);
             """#
-        let run = try ServerProcess.runProgram(node, [
+        let run = try await ServerProcess.runProgram(node, [
             "-e", script, Self.examples.appendingPathComponent("cordova/cordova-shim.js").path, node, fakeCore.path,
         ])
         #expect(run.status == 0, "\(run.stderr)")
@@ -104,10 +104,10 @@ struct WrapperExamplesTests {
 
     @Test("python/with_local_server.py provisions a server and runs an example against it",
           .enabled(if: ExternalTools.runs(ExternalTools.node != nil && ExternalTools.python != nil), "node or python3 missing"))
-    func withLocalServer() throws {
+    func withLocalServer() async throws {
         let python = try #require(ExternalTools.python, "python3 is not on PATH")
         let node = try #require(ExternalTools.node, "node is not on PATH")
-        let run = try ServerProcess.runProgram("/usr/bin/env", [
+        let run = try await ServerProcess.runProgram("/usr/bin/env", [
             "MMCORE_BIN=\(CoreProcess.executableURL.path)", "MMSERVER_BIN=\(try ServerProcess.executable().path)",
             python, Self.examples.appendingPathComponent("python/with_local_server.py").path, "--authorization", "JWT_ONLY",
             "--", node, Self.examples.appendingPathComponent("react-native/example.js").path,

@@ -15,7 +15,7 @@ enum ExternalTools {
     /// Whether python3 can import `module`.
     static func pythonHas(_ module: String) -> Bool {
         guard let python else { return false }
-        return (try? ServerProcess.runProgram(python, ["-c", "import \(module)"]).status) == 0
+        return (try? ServerProcess.runProgramBlocking(python, ["-c", "import \(module)"]).status) == 0
     }
 
     static let selenium = pythonHas("selenium")

@@ -168,7 +168,9 @@ final class ServerProcess: Sendable {
         }
     }
 
-    private static func runProgramBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// The same, blocking the calling thread: only for synchronous contexts such as a
+    /// test trait deciding whether a tool is usable.
+    static func runProgramBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
