@@ -43,8 +43,23 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         offset = end
     }
     events += framer.finish()
+    // Framing chunk by chunk must agree with the rule applied to the whole input at once.
+    precondition(events == referenceFraming(bytes), "the framer disagrees with the reference framing")
     for event in events { handle(event) }
     return 0
+}
+
+/// The framing rule stated plainly: split at `\n`, drop one trailing `\r`, too long
+/// beyond the maximum, blank lines skipped.
+private func referenceFraming(_ bytes: UnsafeBufferPointer<UInt8>) -> [LineEvent] {
+    var segments = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    if segments.last?.isEmpty == true { segments.removeLast() }
+    return segments.compactMap { segment in
+        let line = segment.last == UInt8(ascii: "\r") ? segment.dropLast() : segment[...]
+        if line.count > maxLineBytes { return .lineTooLong }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        return .line(Array(line))
+    }
 }
 
 private func handle(_ event: LineEvent) {
