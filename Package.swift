@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "mmcore", targets: ["mmcore"]),
         .executable(name: "mmserver", targets: ["mmserver"]),
+        .library(name: "JSON", targets: ["JSON"]),
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .library(name: "UserDataJWT", targets: ["UserDataJWT"]),
         .library(name: "MobileMessaging", targets: ["MobileMessaging"]),

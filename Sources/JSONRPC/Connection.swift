@@ -23,17 +23,23 @@ public actor Connection {
         public var shutdownGracePeriod: Duration
         /// Prefix of the ids of our own requests to the client (`"rpc-1"`, `"rpc-2"`, ...).
         public var requestIDPrefix: String
+        /// Input backpressure: how many messages may be in flight (lines read but not yet
+        /// handled, plus handlers running) before the reader stops reading until some
+        /// finish. Bounds memory under a flood; every request is still answered.
+        public var maxMessagesInFlight: Int
 
         public init(
             maxLineBytes: Int = LineFramer.defaultMaxLineBytes,
             maxNestingDepth: Int = JSONParser.defaultMaxDepth,
             shutdownGracePeriod: Duration = .seconds(5),
-            requestIDPrefix: String = "rpc-"
+            requestIDPrefix: String = "rpc-",
+            maxMessagesInFlight: Int = 512
         ) {
             self.maxLineBytes = maxLineBytes
             self.maxNestingDepth = maxNestingDepth
             self.shutdownGracePeriod = shutdownGracePeriod
             self.requestIDPrefix = requestIDPrefix
+            self.maxMessagesInFlight = maxMessagesInFlight
         }
     }
 
@@ -55,6 +61,7 @@ public actor Connection {
     }
 
     private let reader: LineReader
+    private let inFlight: InFlightLimit
     private let writer: MessageWriter
     private let options: Options
     private let logger: Logger
@@ -75,8 +82,10 @@ public actor Connection {
     ///   - input: read until end of input; the connection does not close it.
     ///   - output: written by this connection alone; see ``StandardStreams/takeStandardOutput()``.
     public init(input: Int32, output: Int32, options: Options = Options(), logger: Logger) {
-        let reader = LineReader(fileDescriptor: input, maxLineBytes: options.maxLineBytes)
+        let inFlight = InFlightLimit(limit: options.maxMessagesInFlight)
+        let reader = LineReader(fileDescriptor: input, maxLineBytes: options.maxLineBytes, limit: inFlight)
         self.reader = reader
+        self.inFlight = inFlight
         self.writer = MessageWriter(fileDescriptor: output) { [logger] in
             logger.info("the client closed its end of the output; stopping")
             reader.stop()
@@ -99,12 +108,14 @@ public actor Connection {
             // After shutdown(), lines already read but not handled are dropped like unread ones.
             if reader.isStopped { break }
             handle(event)
+            inFlight.release(1)  // the line's slot; its handlers hold slots of their own
         }
 
         isOpen = false
         for (id, continuation) in outgoing {
             logger.debug("request \(id) to the client is left unanswered: the input ended")
             continuation.resume(throwing: OutgoingRequestError.connectionClosed)
+            inFlight.awaitingClientAnswer(false)
         }
         outgoing = [:]
         await finishRunning()
@@ -229,6 +240,7 @@ public actor Connection {
             await self.complete(key, bytes)
         }
         running[key] = Running(reply: reply, task: task)
+        inFlight.take(1)
     }
 
     private static func perform(
@@ -251,6 +263,7 @@ public actor Connection {
     /// (cancelled at shutdown) is not answered again.
     private func complete(_ key: UInt64, _ response: [UInt8]?) {
         guard let entry = running.removeValue(forKey: key) else { return }
+        inFlight.release(1)
         deliverReply(entry.reply, response)
         if running.isEmpty, let waiter = drainWaiter {
             drainWaiter = nil
@@ -296,6 +309,7 @@ public actor Connection {
     private func cancelRunning() {
         let entries = running.sorted { $0.key < $1.key }
         running = [:]
+        inFlight.release(entries.count)
         if !entries.isEmpty {
             logger.warning("cancelling \(entries.count) requests still running after the grace period")
         }
@@ -364,6 +378,7 @@ public actor Connection {
                     return
                 }
                 outgoing[id] = continuation
+                inFlight.awaitingClientAnswer(true)
                 writer.send(bytes)
             }
         } onCancel: {
@@ -372,7 +387,9 @@ public actor Connection {
     }
 
     private func failOutgoing(_ id: RequestID, with error: any Error) {
-        outgoing.removeValue(forKey: id)?.resume(throwing: error)
+        guard let continuation = outgoing.removeValue(forKey: id) else { return }
+        inFlight.awaitingClientAnswer(false)
+        continuation.resume(throwing: error)
     }
 
     private func deliver(_ response: JSONRPCResponse) {
@@ -380,6 +397,7 @@ public actor Connection {
             logger.warning("dropped a response to no request of ours (id \(response.id?.description ?? "null"))")
             return
         }
+        inFlight.awaitingClientAnswer(false)
         switch response.outcome {
         case .success(let result): continuation.resume(returning: result)
         case .failure(let error): continuation.resume(throwing: OutgoingRequestError.errorResponse(error))

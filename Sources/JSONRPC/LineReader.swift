@@ -13,18 +13,28 @@ import Musl
 /// of the Swift concurrency pool is ever blocked by a quiet client. The stream ends at
 /// end of input, on a read error, or when ``stop()`` is called (the thread then leaves at
 /// its next wake-up; at process exit it simply goes away with the process).
+///
+/// With an ``InFlightLimit`` the thread takes a slot before handing on each line and
+/// stops reading while none is free, so a flood cannot queue lines without bound.
 public final class LineReader: Sendable {
     public let events: AsyncStream<LineEvent>
     private let continuation: AsyncStream<LineEvent>.Continuation
     private let fileDescriptor: Int32
     private let maxLineBytes: Int
+    private let limit: InFlightLimit?
     private let started = Locked(false)
     private let stopped = Locked(false)
 
-    public init(fileDescriptor: Int32, maxLineBytes: Int = LineFramer.defaultMaxLineBytes) {
+    public convenience init(fileDescriptor: Int32, maxLineBytes: Int = LineFramer.defaultMaxLineBytes) {
+        self.init(fileDescriptor: fileDescriptor, maxLineBytes: maxLineBytes, limit: nil)
+    }
+
+    init(fileDescriptor: Int32, maxLineBytes: Int, limit: InFlightLimit?) {
+        // Unbounded buffering: the bound, when there is one, is the limit's.
         (events, continuation) = AsyncStream.makeStream(of: LineEvent.self, bufferingPolicy: .unbounded)
         self.fileDescriptor = fileDescriptor
         self.maxLineBytes = maxLineBytes
+        self.limit = limit
     }
 
     /// Starts the reader thread (once; later calls do nothing).
@@ -37,8 +47,9 @@ public final class LineReader: Sendable {
         let fd = fileDescriptor
         let continuation = continuation
         let framer = LineFramer(maxLineBytes: maxLineBytes)
+        let limit = limit
         let running = startThread {
-            Self.readLoop(fd: fd, framer: framer, continuation: continuation)
+            Self.readLoop(fd: fd, framer: framer, limit: limit, continuation: continuation)
         }
         // No thread, no input: end the stream as if the input had closed.
         if !running { continuation.finish() }
@@ -48,6 +59,7 @@ public final class LineReader: Sendable {
     /// yet consumed (see ``isStopped``).
     public func stop() {
         stopped.withLock { $0 = true }
+        limit?.close()
         continuation.finish()
     }
 
@@ -55,7 +67,9 @@ public final class LineReader: Sendable {
     /// the stream still holds, once this is true.
     public var isStopped: Bool { stopped.withLock { $0 } }
 
-    private static func readLoop(fd: Int32, framer: LineFramer, continuation: AsyncStream<LineEvent>.Continuation) {
+    private static func readLoop(
+        fd: Int32, framer: LineFramer, limit: InFlightLimit?, continuation: AsyncStream<LineEvent>.Continuation
+    ) {
         var framer = framer
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         defer { continuation.finish() }
@@ -66,10 +80,14 @@ public final class LineReader: Sendable {
                 return  // EBADF, EIO...: the input is gone, treat it as its end.
             }
             if count == 0 {
-                for event in framer.finish() { continuation.yield(event) }
+                for event in framer.finish() {
+                    guard limit?.acquireForLine() ?? true else { return }
+                    continuation.yield(event)
+                }
                 return
             }
             for event in framer.append(buffer[..<count]) {
+                guard limit?.acquireForLine() ?? true else { return }
                 if case .terminated = continuation.yield(event) { return }
             }
         }

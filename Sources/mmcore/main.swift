@@ -34,6 +34,9 @@ struct MMCore: AsyncParsableCommand {
     @Option(help: "Longest accepted input line in bytes; longer lines are skipped and answered with an error.")
     var maxLineBytes: Int = LineFramer.defaultMaxLineBytes
 
+    @Option(help: "Messages read but not yet answered (queued lines plus running requests) before reading pauses.")
+    var maxMessagesInFlight: Int = Connection.Options().maxMessagesInFlight
+
     @Flag(help: "Print the OpenRPC document describing the methods, and exit.")
     var printSchema = false
 
@@ -44,6 +47,9 @@ struct MMCore: AsyncParsableCommand {
     func validate() throws {
         guard maxLineBytes > 0 else {
             throw ValidationError("--max-line-bytes must be a positive number of bytes, got \(maxLineBytes).")
+        }
+        guard maxMessagesInFlight > 0 else {
+            throw ValidationError("--max-messages-in-flight must be a positive number, got \(maxMessagesInFlight).")
         }
     }
 
@@ -70,7 +76,8 @@ struct MMCore: AsyncParsableCommand {
 
         let connection = Connection(
             input: STDIN_FILENO, output: output,
-            options: Connection.Options(maxLineBytes: maxLineBytes, requestIDPrefix: "mmcore-"),
+            options: Connection.Options(
+                maxLineBytes: maxLineBytes, requestIDPrefix: "mmcore-", maxMessagesInFlight: maxMessagesInFlight),
             logger: logger)
         let signals = [SIGTERM, SIGINT].map { number in
             SignalObserver(signal: number) { [logger] in

@@ -71,7 +71,9 @@ final class SilentListener {
                 method: "POST", url: "http://127.0.0.1:\(listener.port)/mobile/1/appinstance",
                 headers: [("Content-Type", "application/json")], body: Array("{}".utf8), timeout: .milliseconds(300))
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The listener never answers: without the timeout this would not return at all.
+        // The bound is loose because a loaded CI machine can be seconds late.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func theClientMapsItToTheCoresCodes() async throws {
