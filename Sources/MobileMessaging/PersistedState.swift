@@ -88,9 +88,9 @@ struct PersistedState: Sendable, Equatable {
 
 /// A change the server has not accepted yet, kept so it is delivered after a restart.
 ///
-/// Only `depersonalize` is queued today. The durable retry queue of unsent `saveUser`
-/// and `saveInstallation` changes stores them here too, with their PATCH `body`
-/// (never a token: a queued change is sent with the token current when it is retried).
+/// The durable sync queue: `depersonalize`, and unsent `saveUser` / `saveInstallation`
+/// changes with their PATCH `body` (never a token: a queued change is sent with the
+/// token current when it is retried). Entries are delivered oldest first.
 struct PendingChange: Sendable, Equatable {
     enum Kind: String, Sendable {
         case depersonalize
@@ -145,5 +145,48 @@ struct PendingChange: Sendable, Equatable {
         object["attempts"] = .number(JSONNumber(attempts))
         object["nextAttemptAt"] = .number(JSONNumber(nextAttemptAt))
         return .object(object)
+    }
+}
+
+// MARK: - Merging queued PATCH bodies
+
+extension PendingChange {
+    /// `later` folded into `earlier` so that one PATCH has the effect of both, in order:
+    /// the last write per field wins and custom attributes merge key by key. `nil` when
+    /// one body cannot say it (attributes cleared with `null`, then some set again).
+    static func mergedBody(_ earlier: JSONObject, _ later: JSONObject) -> JSONObject? {
+        var merged = earlier
+        for member in later {
+            if member.key == "customAttributes", case .object(let newer) = member.value {
+                switch earlier[member.key] {
+                case nil:
+                    merged[member.key] = member.value
+                case .object(var older)?:
+                    for attribute in newer { older[attribute.key] = attribute.value }
+                    merged[member.key] = .object(older)
+                default:
+                    return nil
+                }
+            } else {
+                merged[member.key] = member.value
+            }
+        }
+        return merged
+    }
+
+    /// `object` (a record in the Mobile API's shape) with `body` applied as the server
+    /// applies a PATCH: the local estimate when the server sends no copy back.
+    static func applying(_ body: JSONObject, to object: JSONObject) -> JSONObject {
+        var result = object
+        for member in body {
+            if member.key == "customAttributes", case .object(let attributes) = member.value {
+                var merged = result[member.key]?.objectValue ?? JSONObject()
+                for attribute in attributes { merged[attribute.key] = attribute.value.isNull ? nil : attribute.value }
+                result[member.key] = .object(merged)
+            } else {
+                result[member.key] = member.value.isNull ? nil : member.value
+            }
+        }
+        return result
     }
 }
