@@ -181,10 +181,10 @@ extension PendingChange {
         for member in body {
             if member.key == "customAttributes", case .object(let attributes) = member.value {
                 var merged = result[member.key]?.objectValue ?? JSONObject()
-                for attribute in attributes { merged[attribute.key] = attribute.value.isNull ? nil : attribute.value }
+                for attribute in attributes { merged[attribute.key] = attribute.value.isNull ? JSONValue?.none : attribute.value }
                 result[member.key] = .object(merged)
             } else {
-                result[member.key] = member.value.isNull ? nil : member.value
+                result[member.key] = member.value.isNull ? JSONValue?.none : member.value
             }
         }
         return result
