@@ -17,7 +17,8 @@ import JSON
 ///
 /// The installation and the user are the last copies the server sent, in the Mobile
 /// API's shape (so they are read with the same code as a response). `user` is left out
-/// when `userDataPersistingDisabled` is set. The user-data JWT is never part of it.
+/// when `userDataPersistingDisabled` is set, and so are queued `saveUser` changes. The
+/// user-data JWT is never part of it.
 struct PersistedState: Sendable, Equatable {
     static let formatVersion = 1
 
@@ -77,7 +78,9 @@ struct PersistedState: Sendable, Equatable {
         if let applicationCode { object["applicationCode"] = .string(applicationCode) }
         if let installation { object["installation"] = installation.apiJSON }
         if includeUser, let user { object["user"] = user.apiJSON }
-        object["pendingChanges"] = .array(pendingChanges.map(\.json))
+        // Queued user changes are user data too: with `userDataPersistingDisabled` they
+        // are retried from memory only and do not survive a restart.
+        object["pendingChanges"] = .array(pendingChanges.filter { includeUser || $0.kind != .saveUser }.map(\.json))
         return .object(object)
     }
 

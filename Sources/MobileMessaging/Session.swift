@@ -361,10 +361,14 @@ public actor Session {
         return try await withOperation { epoch throws(MobileMessagingError) in
             let own = try await registeredInstallationID()
             dropTokenBlockedUserChanges(method: "depersonalize")
-            let hadQueued = state.pendingDepersonalize != nil
+            // A depersonalize queued last (nothing for the next person after it) is this very request.
+            let hadQueued = state.pendingChanges.last { $0.kind != .saveInstallation }?.kind == .depersonalize
             lastDepersonalizeRefusal = nil
-            if let failure = await flushQueue(epoch: epoch, kinds: [.saveUser, .depersonalize]) {
-                guard isCurrent(epoch) else { return "pending" }
+            let failure = await flushQueue(epoch: epoch, kinds: [.saveUser, .depersonalize])
+            guard isCurrent(epoch) else { return "pending" }
+            // Delivering may have found more changes refused for their token: they go too.
+            dropTokenBlockedUserChanges(method: "depersonalize")
+            if let failure {
                 // Already queued (and still the last user-side entry): the same request, not another.
                 let lastUserSide = state.pendingChanges.last { $0.kind != .saveInstallation }
                 if lastUserSide?.kind != .depersonalize {
@@ -756,14 +760,16 @@ public actor Session {
                     try await api.patchUser(id, body: body, token: token)
                 }
                 guard isCurrent(epoch) else { return .delivered }
+                // Off the queue at once: the narrower the window between the server's
+                // answer and this write, the rarer a repeat after a crash.
+                state.pendingChanges.removeAll { $0.id == change.id }
+                persist()
                 var user = returned
                 if user == nil { user = try? await api.fetchUser(id, token: self.token) }
                 guard isCurrent(epoch) else { return .delivered }
                 let saved = user ?? UserData(api: PendingChange.applying(body, to: state.user?.apiJSON.objectValue ?? [:]))
-                state.pendingChanges.removeAll { $0.id == change.id }
                 logger.debug("a queued saveUser completed")
                 storeUser(saved, event: .userUpdated, always: true)
-                persist()
             }
             return .delivered
         } catch {
@@ -1146,6 +1152,8 @@ public actor Session {
         awaitingToken.removeAll()
         retryAfterDeadline = nil
         lastQueueError = nil
+        consecutiveAuthFailures = 0
+        authenticationPaused = false
     }
 
     private func stopBackgroundWork(reason: String) {

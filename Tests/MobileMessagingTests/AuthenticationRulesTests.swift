@@ -145,4 +145,23 @@ import Testing
         #expect(harness.api.requests(since: before).filter(\.isUserPatch).isEmpty)
         await harness.cleanUp(session)
     }
+
+    @Test func depersonalizeDeletesAChangeWhoseTokenExpiredWhileQueued() async throws {
+        let harness = Harness()
+        let session = try await harness.registeredSession(
+            ["userDataJwt": .string(TokenFactory.token(exp: TokenFactory.now + 60))], retryPolicy: Harness.slowRetries)
+        let fault = FaultSwitch()
+        fault.install(on: harness.api) { $0.isUserPatch }
+        fault.set(.network)
+        #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
+        fault.set(nil)
+        harness.clock.time.withLock { $0 += 120 }  // the token expires while the change waits
+
+        let before = harness.api.requestCount
+        #expect(try await session.depersonalize() == "success")
+        #expect(harness.stateFile?["pendingChanges"] == [])
+        #expect(harness.api.requests(since: before).map(\.summary) == ["POST /mobile/1/appinstance/reg-1/depersonalize"])
+        #expect(harness.events.named(.authenticationError).last?.payload["code"] == "JWT_TOKEN_EXPIRED")
+        await harness.cleanUp(session)
+    }
 }

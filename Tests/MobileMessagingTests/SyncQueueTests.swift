@@ -236,4 +236,18 @@ extension RecordedRequest {
         #expect(harness.events.named(.depersonalized).count == 1)
         await harness.cleanUp(session)
     }
+
+    @Test func withUserDataPersistingDisabledQueuedUserChangesStayInMemory() async throws {
+        let harness = Harness()
+        let session = try await harness.registeredSession(["privacySettings": ["userDataPersistingDisabled": true]])
+        let fault = FaultSwitch()
+        fault.install(on: harness.api) { $0.isUserPatch }
+        fault.set(.network)
+        #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
+        #expect(pendingChanges(harness).isEmpty, "no user data on disk")
+        fault.set(nil)
+        #expect(await harness.events.wait(for: .userUpdated) != nil, "still retried within the session")
+        #expect(harness.api.store.current.users["reg-1"]?["firstName"] == "Ada")
+        await harness.cleanUp(session)
+    }
 }
