@@ -92,7 +92,7 @@ enum OpenRPCDocument {
     {
       "name": "saveUser",
       "summary": "Save the user; only changed fields are sent.",
-      "description": "When the server cannot be reached (NETWORK_ERROR, TIMEOUT, a 5xx or 429 backend code) the change is written to the state file before the error is returned with data.pending true; it is merged with other unsent user changes (last write per field wins), sent later with exponential backoff, full jitter and Retry-After, also after a restart, and a userUpdated event follows delivery. Other refusals are not kept. Fails fast with AUTHENTICATION_PAUSED after 10 consecutive authentication failures (see docs/reliability.md).",
+      "description": "When the server cannot be reached (NETWORK_ERROR, TIMEOUT, a 5xx or 429 backend code) the change is written to the state file before the error is returned with data.pending true; it is merged with other unsent user changes (last write per field wins), sent later with exponential backoff, full jitter and Retry-After, also after a restart, and a userUpdated event follows delivery. Other refusals are not kept. With privacySettings.userDataPersistingDisabled the change is retried from memory only. Fails fast with AUTHENTICATION_PAUSED after 10 consecutive authentication failures (see docs/reliability.md).",
       "paramStructure": "either",
       "params": [
         {
