@@ -698,7 +698,8 @@ public actor Session {
                     let attempts = state.pendingChanges[index].attempts
                     state.pendingChanges[index].nextAttemptAt =
                         clock.now + retryPolicy.jitteredDelay(afterFailures: attempts, retryAfter: error.retryAfterSeconds).seconds
-                    persist()
+                    // Not written now (advisory; a restart retries at once anyway): no fsync per
+                    // failed attempt. The next state write carries it.
                 }
                 noteTransientFailure(error)
                 logger.debug("a queued change is still pending", metadata: ["kind": .string(change.kind.rawValue), "code": .string(error.code)])
