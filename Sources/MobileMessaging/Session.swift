@@ -13,7 +13,9 @@ import UserDataJWT
 /// Network operations run one at a time, in call order, so that each PATCH is
 /// computed against the copy the previous one left; `get*` calls read the local copy
 /// at once. State is written after every change (see ``StateStore``); the JWT lives
-/// in memory only.
+/// in memory only. Changes that cannot reach the server wait in the durable sync queue
+/// (`pendingChanges`), and the auth-failure rules and the token provider are described
+/// in `docs/reliability.md`.
 public actor Session {
     // MARK: Injected
 
@@ -91,7 +93,8 @@ public actor Session {
     ///   - events: receives every event, in order.
     ///   - clock: the time used for the client-side JWT expiry check.
     ///   - tokenProvider: asked for fresh tokens when `userDataJwtProvider` is on.
-    ///   - retryPolicy: delays of background retries (registration, pending depersonalize).
+    ///   - retryPolicy: delays of background retries (registration, the sync queue); the
+    ///     configuration's `retryBaseDelaySeconds` / `retryMaxDelaySeconds` override it.
     public init(
         stateDirectory: String, transport: any HTTPTransport = AsyncHTTPClientTransport(), events: any EventSink,
         logger: Logger = Logger(label: "mobile-messaging"), clock: WallClock = .system,
