@@ -80,6 +80,16 @@ import Testing
         // A slow request is logged when it ends, after the test.
         #expect(patches.count >= (fault == .slow ? 1 : 2), "\(patches)")
         try harness.validateAgainstSchema()
+        if fault == .slow {
+            // Let the server finish the delayed request before it is stopped: stopping
+            // waits for it, and that wait would block a thread other tests need.
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline {
+                let logged = try await harness.server.requests().filter { $0["method"] == "PATCH" }
+                if logged.count >= 2 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     @Test func saveUserWhileTheServerIsStoppedIsPendingThenDeliveredAfterItRestarts() async throws {
