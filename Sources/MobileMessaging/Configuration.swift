@@ -11,6 +11,7 @@ public struct Configuration: Sendable, Equatable {
     public static let defaultBackendBaseURL = "https://mobile.infobip.com"
     public static let defaultRequestTimeoutSeconds = 20.0
     public static let defaultUserDataJwtProviderLeewaySeconds = 30.0
+    public static let defaultUserDataJwtProviderTimeoutSeconds = 10.0
 
     /// Required, non-empty. Sent as `Authorization: App <applicationCode>`.
     public var applicationCode: String
@@ -30,6 +31,13 @@ public struct Configuration: Sendable, Equatable {
     public var userDataJwtProvider: Bool
     /// How long before `exp` the provider is asked for a fresh token.
     public var userDataJwtProviderLeewaySeconds: Double
+    /// The longest wait for the wrapper's answer to `requestUserDataJwt`.
+    public var userDataJwtProviderTimeoutSeconds: Double
+    /// The first delay of the sync queue's backoff (doubled per failure, full jitter);
+    /// `nil` keeps the session's policy (5 s). Short values are for tests.
+    public var retryBaseDelaySeconds: Double?
+    /// The longest backoff delay; `nil` keeps the session's policy (300 s).
+    public var retryMaxDelaySeconds: Double?
 
     public init(applicationCode: String, userDataJwt: String? = nil, backendBaseURL: String = defaultBackendBaseURL,
         userDataPersistingDisabled: Bool = false, loggingEnabled: Bool = false,
@@ -44,6 +52,7 @@ public struct Configuration: Sendable, Equatable {
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.userDataJwtProvider = userDataJwtProvider
         self.userDataJwtProviderLeewaySeconds = userDataJwtProviderLeewaySeconds
+        self.userDataJwtProviderTimeoutSeconds = Self.defaultUserDataJwtProviderTimeoutSeconds
     }
 
     /// Reads the wrappers' Configuration object.
@@ -73,6 +82,19 @@ public struct Configuration: Sendable, Equatable {
         userDataJwtProvider = try reader.bool("userDataJwtProvider") ?? false
         userDataJwtProviderLeewaySeconds =
             try reader.number("userDataJwtProviderLeewaySeconds", in: 0...3600) ?? Self.defaultUserDataJwtProviderLeewaySeconds
+        userDataJwtProviderTimeoutSeconds =
+            try reader.number("userDataJwtProviderTimeoutSeconds", in: 0.001...60) ?? Self.defaultUserDataJwtProviderTimeoutSeconds
+        retryBaseDelaySeconds = try reader.number("retryBaseDelaySeconds", in: 0.001...3600)
+        retryMaxDelaySeconds = try reader.number("retryMaxDelaySeconds", in: 0.001...86_400)
+    }
+
+    /// The backoff of the sync queue: `fallback` with the configured delays, if any.
+    func retryPolicy(fallback: RetryPolicy) -> RetryPolicy {
+        var policy = fallback
+        if let retryBaseDelaySeconds { policy.initialDelay = .milliseconds(Int64(retryBaseDelaySeconds * 1000)) }
+        if let retryMaxDelaySeconds { policy.maximumDelay = .milliseconds(Int64(retryMaxDelaySeconds * 1000)) }
+        if policy.maximumDelay < policy.initialDelay { policy.maximumDelay = policy.initialDelay }
+        return policy
     }
 
     /// An http(s) URL with a host; a trailing slash is dropped so paths can be appended.

@@ -167,7 +167,10 @@ struct MobileAPIClient: Sendable {
             let messageId = exception["messageId"]?.stringValue, !messageId.isEmpty
         {
             let text = exception["text"]?.stringValue.map { sanitized($0, token: token, limit: 500) }
-            return .backend(messageId: messageId, text: text.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)", status: status)
+            var error = MobileMessagingError.backend(
+                messageId: messageId, text: text.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)", status: status)
+            error.retryAfterSeconds = retryAfter(response)
+            return error
         }
         if response.body.allSatisfy(isJSONWhitespace) {
             return .unexpectedResponse(status: status, "The server answered HTTP \(status) with an empty body.")
@@ -180,6 +183,15 @@ struct MobileAPIClient: Sendable {
             status: status,
             "The server answered HTTP \(status) with a body that is not a Mobile API error (\(kind), \(response.body.count) bytes)"
                 + (excerpt.isEmpty ? "." : ": \(excerpt)"))
+    }
+
+    /// `Retry-After` as delay-seconds (the HTTP-date form is not used by the Mobile API),
+    /// capped at an hour so a bad header cannot park the queue for days.
+    static func retryAfter(_ response: HTTPResponse) -> Double? {
+        guard let text = response.header("Retry-After"), let seconds = Double(String(text.filter { $0 != " " && $0 != "\t" })),
+            seconds.isFinite, seconds >= 0
+        else { return nil }
+        return min(seconds, 3600)
     }
 
     /// One line of printable text: control characters become spaces, runs of spaces

@@ -42,6 +42,9 @@ public struct MobileMessagingError: Error, Sendable, Equatable, CustomStringConv
     public let httpStatus: Int?
     /// `true` when the change was kept and will be retried later.
     public var pending: Bool
+    /// The server's `Retry-After` in seconds (429/503), honoured by the sync queue; not
+    /// part of `data`.
+    public var retryAfterSeconds: Double?
     /// The integer for JSON-RPC `error.code` (see ``numericCode(for:domain:)``).
     public let numericCode: Int
 
@@ -127,6 +130,12 @@ extension MobileMessagingError {
         MobileMessagingError(code: messageId, description: text, domain: Domain.backend, httpStatus: status)
     }
 
+    static func authenticationPaused(_ failures: Int) -> MobileMessagingError {
+        MobileMessagingError(
+            code: Code.authenticationPaused,
+            description: "JWT calls are paused after \(failures) consecutive authentication failures; set a new token with setUserDataJwt (or restart the session) to resume. No request was sent.")
+    }
+
     static func stateLocked(_ path: String) -> MobileMessagingError {
         MobileMessagingError(
             code: Code.stateLocked,
@@ -143,12 +152,26 @@ extension MobileMessagingError {
         MobileMessagingError(code: Code.stateUnavailable, description: "The state directory cannot be used: \(detail).")
     }
 
-    /// Whether the same request may succeed later unchanged: no answer, or a 5xx.
+    /// Whether the same request may succeed later unchanged: no answer, a 5xx, or 429
+    /// (too many requests). Other 4xx refusals are final.
     var isTransient: Bool {
         switch code {
         case Code.networkError, Code.timeout: return true
-        default: return (httpStatus ?? 0) >= 500
+        default: return (httpStatus ?? 0) >= 500 || httpStatus == 429
         }
+    }
+
+    /// A client-side refusal of the token (`JWT_TOKEN_*`): like a server rejection, a
+    /// queued change waits for a new token rather than being retried.
+    var isClientTokenRefusal: Bool {
+        domain == Domain.core && (code == Code.jwtExpired || code == Code.jwtStructureInvalid)
+    }
+
+    /// This error marked as kept for a later retry (`data.pending: true`).
+    var markedPending: MobileMessagingError {
+        var copy = self
+        copy.pending = true
+        return copy
     }
 }
 

@@ -17,7 +17,8 @@ import JSON
 ///
 /// The installation and the user are the last copies the server sent, in the Mobile
 /// API's shape (so they are read with the same code as a response). `user` is left out
-/// when `userDataPersistingDisabled` is set. The user-data JWT is never part of it.
+/// when `userDataPersistingDisabled` is set, and so are queued `saveUser` changes. The
+/// user-data JWT is never part of it.
 struct PersistedState: Sendable, Equatable {
     static let formatVersion = 1
 
@@ -77,7 +78,9 @@ struct PersistedState: Sendable, Equatable {
         if let applicationCode { object["applicationCode"] = .string(applicationCode) }
         if let installation { object["installation"] = installation.apiJSON }
         if includeUser, let user { object["user"] = user.apiJSON }
-        object["pendingChanges"] = .array(pendingChanges.map(\.json))
+        // Queued user changes are user data too: with `userDataPersistingDisabled` they
+        // are retried from memory only and do not survive a restart.
+        object["pendingChanges"] = .array(pendingChanges.filter { includeUser || $0.kind != .saveUser }.map(\.json))
         return .object(object)
     }
 
@@ -88,9 +91,9 @@ struct PersistedState: Sendable, Equatable {
 
 /// A change the server has not accepted yet, kept so it is delivered after a restart.
 ///
-/// Only `depersonalize` is queued today. The durable retry queue of unsent `saveUser`
-/// and `saveInstallation` changes stores them here too, with their PATCH `body`
-/// (never a token: a queued change is sent with the token current when it is retried).
+/// The durable sync queue: `depersonalize`, and unsent `saveUser` / `saveInstallation`
+/// changes with their PATCH `body` (never a token: a queued change is sent with the
+/// token current when it is retried). Entries are delivered oldest first.
 struct PendingChange: Sendable, Equatable {
     enum Kind: String, Sendable {
         case depersonalize
@@ -145,5 +148,48 @@ struct PendingChange: Sendable, Equatable {
         object["attempts"] = .number(JSONNumber(attempts))
         object["nextAttemptAt"] = .number(JSONNumber(nextAttemptAt))
         return .object(object)
+    }
+}
+
+// MARK: - Merging queued PATCH bodies
+
+extension PendingChange {
+    /// `later` folded into `earlier` so that one PATCH has the effect of both, in order:
+    /// the last write per field wins and custom attributes merge key by key. `nil` when
+    /// one body cannot say it (attributes cleared with `null`, then some set again).
+    static func mergedBody(_ earlier: JSONObject, _ later: JSONObject) -> JSONObject? {
+        var merged = earlier
+        for member in later {
+            if member.key == "customAttributes", case .object(let newer) = member.value {
+                switch earlier[member.key] {
+                case nil:
+                    merged[member.key] = member.value
+                case .object(var older)?:
+                    for attribute in newer { older[attribute.key] = attribute.value }
+                    merged[member.key] = .object(older)
+                default:
+                    return nil
+                }
+            } else {
+                merged[member.key] = member.value
+            }
+        }
+        return merged
+    }
+
+    /// `object` (a record in the Mobile API's shape) with `body` applied as the server
+    /// applies a PATCH: the local estimate when the server sends no copy back.
+    static func applying(_ body: JSONObject, to object: JSONObject) -> JSONObject {
+        var result = object
+        for member in body {
+            if member.key == "customAttributes", case .object(let attributes) = member.value {
+                var merged = result[member.key]?.objectValue ?? JSONObject()
+                for attribute in attributes { merged[attribute.key] = attribute.value.isNull ? JSONValue?.none : attribute.value }
+                result[member.key] = .object(merged)
+            } else {
+                result[member.key] = member.value.isNull ? JSONValue?.none : member.value
+            }
+        }
+        return result
     }
 }

@@ -1,5 +1,7 @@
-/// How long to wait before retrying background work (registration, a pending
-/// depersonalize): `initialDelay`, doubled after each failure, capped at `maximumDelay`.
+/// How long to wait before retrying background work (registration, the sync queue):
+/// `initialDelay`, doubled after each failure, capped at `maximumDelay`. The sync queue
+/// draws its delays with full jitter (uniform in `0...delay`) so that many devices
+/// coming back online do not retry in step, and never earlier than a `Retry-After`.
 public struct RetryPolicy: Sendable, Equatable {
     public var initialDelay: Duration
     public var maximumDelay: Duration
@@ -19,5 +21,19 @@ public struct RetryPolicy: Sendable, Equatable {
             if delay >= maximumDelay { return maximumDelay }
         }
         return min(delay, maximumDelay)
+    }
+
+    /// Full jitter: `unit` (uniform in `0..<1`) times ``delay(afterFailures:)``, but not
+    /// less than `retryAfter` seconds when the server asked for that.
+    public func jitteredDelay(afterFailures failures: Int, retryAfter: Double? = nil, unit: Double) -> Duration {
+        let ceiling = delay(afterFailures: failures).seconds
+        let drawn = ceiling * min(max(unit, 0), 1)
+        let seconds = max(drawn, retryAfter ?? 0)
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
+    /// ``jitteredDelay(afterFailures:retryAfter:unit:)`` with a random unit.
+    public func jitteredDelay(afterFailures failures: Int, retryAfter: Double? = nil) -> Duration {
+        jitteredDelay(afterFailures: failures, retryAfter: retryAfter, unit: Double.random(in: 0..<1))
     }
 }

@@ -12,8 +12,10 @@ public enum TokenRequestReason: String, Sendable {
 /// (`userDataJwtProvider: true`), where the executable forwards the request to the
 /// wrapper as a `requestUserDataJwt` JSON-RPC request.
 ///
-/// The session holds the provider; asking it before a JWT call and once after a
-/// rejection (then retrying the call once) is built on this seam by a later change.
+/// The session asks it before a JWT call (token missing or expiring within the leeway)
+/// and once after the server rejects the token (then retries the call once); concurrent
+/// needs share one request and the session bounds the wait itself, so an implementation
+/// need not handle either.
 public protocol TokenProvider: Sendable {
     /// A token, or `nil` when the wrapper has none (the original error then stands).
     func requestToken(reason: TokenRequestReason, externalUserId: String?) async -> String?

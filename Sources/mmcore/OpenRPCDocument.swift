@@ -159,6 +159,7 @@ enum OpenRPCDocument {
     {
       "name": "saveUser",
       "summary": "Save the user; only changed fields are sent.",
+      "description": "When the server cannot be reached (NETWORK_ERROR, TIMEOUT, a 5xx or 429 backend code) the change is written to the state file before the error is returned with data.pending true; it is merged with other unsent user changes (last write per field wins), sent later with exponential backoff, full jitter and Retry-After, also after a restart, and a userUpdated event follows delivery. Other refusals are not kept. With privacySettings.userDataPersistingDisabled the change is retried from memory only. Fails fast with AUTHENTICATION_PAUSED after 10 consecutive authentication failures (see docs/reliability.md).",
       "paramStructure": "either",
       "params": [
         {
@@ -570,7 +571,7 @@ enum OpenRPCDocument {
     {
       "name": "depersonalize",
       "summary": "Depersonalize this installation.",
-      "description": "Returns \"pending\" when the server could not be reached; it completes later and a depersonalized event is sent then.",
+      "description": "Returns \"pending\" when the server could not be reached (network, timeout, 5xx, 429); the request is kept in the state file, completes later (after any queued user change, also after a restart) and a depersonalized event is sent then. Queued user changes the server refused for their token are deleted, not retried (an authenticationError with method depersonalize says so).",
       "paramStructure": "either",
       "params": [],
       "result": {
@@ -617,6 +618,7 @@ enum OpenRPCDocument {
     {
       "name": "saveInstallation",
       "summary": "Save the installation; only changed fields are sent.",
+      "description": "When the server cannot be reached (NETWORK_ERROR, TIMEOUT, a 5xx or 429 backend code) the change is kept in the state file before the error is returned with data.pending true, merged with other unsent installation changes and delivered later (backoff with jitter, Retry-After, also after a restart); an installationUpdated event follows delivery.",
       "paramStructure": "either",
       "params": [
         {
@@ -1060,6 +1062,41 @@ enum OpenRPCDocument {
             "type": "boolean",
             "default": false,
             "description": "Extension: ask the wrapper for a token with a requestUserDataJwt request (see x-client-requests) instead of failing when the token is missing or expiring."
+          },
+          "userDataJwtProviderLeewaySeconds": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 3600,
+            "default": 30,
+            "description": "Extension: with userDataJwtProvider, a token expiring within this many seconds is renewed before a call."
+          },
+          "userDataJwtProviderTimeoutSeconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 60,
+            "default": 10,
+            "description": "Extension: the longest wait for the wrapper's answer to requestUserDataJwt; then the call goes on with the original error."
+          },
+          "requestTimeoutSeconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 600,
+            "default": 20,
+            "description": "Extension: the bound of each HTTP request, and of the wait for the first registration."
+          },
+          "retryBaseDelaySeconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 3600,
+            "default": 5,
+            "description": "Extension: the first delay of the sync queue's exponential backoff (full jitter, doubled per failure). Short values are for tests."
+          },
+          "retryMaxDelaySeconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 86400,
+            "default": 300,
+            "description": "Extension: the longest delay of the sync queue's backoff."
           }
         },
         "additionalProperties": true
@@ -1613,7 +1650,7 @@ enum OpenRPCDocument {
         "message": "Authentication paused",
         "data": {
           "code": "AUTHENTICATION_PAUSED",
-          "description": "JWT calls are paused after the server rejected the token; set a new token with setUserDataJwt.",
+          "description": "saveUser, fetchUser and personalize are paused after 10 consecutive authentication failures in this session; no request was sent. A new token (setUserDataJwt or the provider) or the next session (process) resumes them; any success resets the count.",
           "domain": "com.mobile-messaging"
         }
       },
@@ -1719,7 +1756,7 @@ enum OpenRPCDocument {
       "code": 1103,
       "dataCode": "AUTHENTICATION_PAUSED",
       "domain": "com.mobile-messaging",
-      "description": "JWT calls are paused after the server rejected the token; set a new token with setUserDataJwt."
+      "description": "saveUser, fetchUser and personalize are paused after 10 consecutive authentication failures in this session; no request was sent. A new token (setUserDataJwt or the provider) or the next session (process) resumes them; any success resets the count."
     },
     {
       "code": 1201,
@@ -1821,13 +1858,13 @@ enum OpenRPCDocument {
           }
         }
       },
-      "when": "the server rejected the JWT, or background sync stopped for auth reasons"
+      "when": "the server rejected the JWT (code: the server's, e.g. ACCESS_TOKEN_INVALID); after 10 consecutive rejections, once more with code AUTHENTICATION_PAUSED (background sync of user changes stops); and when depersonalize deletes queued user changes refused for their token (method depersonalize)"
     }
   ],
   "x-client-requests": [
     {
       "name": "requestUserDataJwt",
-      "summary": "Sent by the core (ids \"mmcore-<n>\") when userDataJwtProvider is true and a token is missing, expiring or rejected; the wrapper answers with a token string or null.",
+      "summary": "Sent by the core (ids \"mmcore-<n>\") when userDataJwtProvider is true and a token is missing, expiring within userDataJwtProviderLeewaySeconds, or rejected by the server; the wrapper answers with a token string or null. Concurrent needs share one request; the wait is bounded by userDataJwtProviderTimeoutSeconds; after a rejection the call is retried once with the new token; null, an error or no answer in time give the original error.",
       "paramStructure": "by-name",
       "params": [
         {

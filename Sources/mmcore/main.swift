@@ -90,7 +90,8 @@ struct MMCore: AsyncParsableCommand {
             stateDirectory: resolvedStateDirectory(),
             events: NotificationEventSink(connection: connection),
             logger: Logger(label: "mobile-messaging"),
-            tokenProvider: WrapperTokenProvider(connection: connection, timeout: .seconds(10)))
+            // The session bounds the wait (userDataJwtProviderTimeoutSeconds, at most 60 s).
+            tokenProvider: WrapperTokenProvider(connection: connection, timeout: .seconds(61)))
 
         var registry = MethodRegistry()
         registerMethods(into: &registry, session: session)

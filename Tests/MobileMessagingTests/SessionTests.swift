@@ -15,10 +15,10 @@ struct Harness {
     static let fastRetries = RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100))
     static let slowRetries = RetryPolicy(initialDelay: .seconds(60), maximumDelay: .seconds(60))
 
-    func makeSession(retryPolicy: RetryPolicy = fastRetries) -> Session {
+    func makeSession(retryPolicy: RetryPolicy = fastRetries, tokenProvider: (any TokenProvider)? = nil) -> Session {
         Session(
             stateDirectory: directory.stateDirectory, transport: api, events: events, logger: quietLogger,
-            clock: clock.wallClock, retryPolicy: retryPolicy)
+            clock: clock.wallClock, tokenProvider: tokenProvider, retryPolicy: retryPolicy)
     }
 
     func configuration(_ extra: JSONObject = [:], applicationCode: String = "app-1") -> JSONValue {
@@ -31,8 +31,10 @@ struct Harness {
     }
 
     /// An initialized session whose registration has finished.
-    func registeredSession(_ extra: JSONObject = [:], retryPolicy: RetryPolicy = fastRetries) async throws -> Session {
-        let session = makeSession(retryPolicy: retryPolicy)
+    func registeredSession(
+        _ extra: JSONObject = [:], retryPolicy: RetryPolicy = fastRetries, tokenProvider: (any TokenProvider)? = nil
+    ) async throws -> Session {
+        let session = makeSession(retryPolicy: retryPolicy, tokenProvider: tokenProvider)
         try await session.initialize(configuration(extra))
         let registered = await events.wait(for: .registrationUpdated)
         try #require(registered != nil, "registration did not finish")

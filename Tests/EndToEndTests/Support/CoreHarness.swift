@@ -100,6 +100,14 @@ final class CoreHarness: @unchecked Sendable {
         core = try CoreProcess(arguments: ["--state-dir", stateDirectory.path] + arguments)
     }
 
+    /// `kill -9`s mmcore (at whatever instant it is) and starts a new one on the same
+    /// state directory.
+    func crashAndRestartCore(arguments: [String] = []) async throws {
+        core.killHard()
+        _ = try await core.waitForExit()
+        core = try CoreProcess(arguments: ["--state-dir", stateDirectory.path] + arguments)
+    }
+
     /// Every file under the state directory, with its contents.
     func stateFiles() throws -> [(path: String, contents: String)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: stateDirectory.path)

@@ -32,6 +32,8 @@ final class CoreProcess: @unchecked Sendable {
     private var consumedEvents: [JSONValue] = []
     private var otherMessagesSeen: [JSONValue] = []
     private var requestCount = 0
+    private var clientRequestHandler: (@Sendable (_ method: String, _ params: JSONValue) -> JSONValue)?
+    private var clientRequestsSeen: [JSONValue] = []
 
     static var executableURL: URL {
         if let path = ProcessInfo.processInfo.environment["MMCORE_BIN"], !path.isEmpty {
@@ -117,6 +119,34 @@ final class CoreProcess: @unchecked Sendable {
         }
     }
 
+    /// Answers requests the core sends (e.g. `requestUserDataJwt`) with `handler`'s result
+    /// while ``request(_:params:timeout:)`` or ``waitForEvent(_:timeout:)`` read; without a
+    /// handler they are kept in ``otherMessages`` unanswered.
+    func answerClientRequests(_ handler: (@Sendable (_ method: String, _ params: JSONValue) -> JSONValue)?) {
+        lock.withLock { clientRequestHandler = handler }
+    }
+
+    /// The core's own requests answered by the handler, in order.
+    var clientRequests: [JSONValue] { lock.withLock { clientRequestsSeen } }
+
+    /// Files a message that is not the awaited response: an event, a client request
+    /// (answered when a handler is set), or anything else.
+    private func file(_ message: JSONValue) throws {
+        if message["method"] == "event" {
+            lock.withLock { eventsSeen.append(message) }
+            return
+        }
+        if let method = message["method"]?.stringValue, let id = message["id"],
+            let handler = lock.withLock({ clientRequestHandler })
+        {
+            lock.withLock { clientRequestsSeen.append(message) }
+            let result = handler(method, message["params"] ?? .null)
+            try sendJSON(["jsonrpc": "2.0", "id": id, "result": result])
+            return
+        }
+        lock.withLock { otherMessagesSeen.append(message) }
+    }
+
     /// Sends a request with an id of its own and returns its response. `event`
     /// notifications arriving meanwhile are kept in ``events``, anything else in
     /// ``otherMessages``.
@@ -131,9 +161,7 @@ final class CoreProcess: @unchecked Sendable {
         while true {
             let message = try await readMessage(timeout: timeout)
             if message["id"] == .string(id), message["method"] == nil { return message }
-            lock.withLock {
-                if message["method"] == "event" { eventsSeen.append(message) } else { otherMessagesSeen.append(message) }
-            }
+            try file(message)
         }
     }
 
@@ -151,9 +179,7 @@ final class CoreProcess: @unchecked Sendable {
             }
             if let seen { return seen["params"] ?? .null }
             let message = try await readMessage(timeout: deadline - ContinuousClock.now)
-            lock.withLock {
-                if message["method"] == "event" { eventsSeen.append(message) } else { otherMessagesSeen.append(message) }
-            }
+            try file(message)
         }
     }
 
@@ -166,6 +192,11 @@ final class CoreProcess: @unchecked Sendable {
     /// Closes mmcore's stdin (end of input).
     func closeInput() throws {
         try input.fileHandleForWriting.close()
+    }
+
+    /// Sends SIGKILL: the process ends at once, whatever it was doing.
+    func killHard() {
+        kill(process.processIdentifier, SIGKILL)
     }
 
     /// Sends SIGTERM.
