@@ -79,7 +79,7 @@ import Testing
         #expect(patches.last?["status"] == 200, "\(patches)")
         // A slow request is logged when it ends, after the test.
         #expect(patches.count >= (fault == .slow ? 1 : 2), "\(patches)")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
         if fault == .slow {
             // Let the server finish the delayed request before it is stopped: stopping
             // waits for it, and that wait would block a thread other tests need.
@@ -117,7 +117,7 @@ import Testing
         let updated = try await harness.core.waitForEvent("installationUpdated", timeout: .seconds(12))
         #expect(updated["payload"]?["deviceName"] == "Offline phone")
         #expect(try await Self.serverUser(harness, id, server: restarted)["firstName"] == "Offline")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func saveInstallationAndDepersonalizeUnder503ArePendingThenDelivered() async throws {
@@ -140,7 +140,7 @@ import Testing
         let mine = installations.arrayValue?.first { $0["pushRegId"]?.stringValue == id }
         #expect(mine?["deviceName"] == "Phone 2", "\(installations)")
         #expect(mine?["externalUserId"] == nil || mine?["externalUserId"] == .null, "depersonalized on the server: \(String(describing: mine))")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func aRefusalIsNotQueued() async throws {
@@ -150,7 +150,7 @@ import Testing
         let outcome = try await harness.call("saveUser", [["emails": ["not-an-email"]]])
         #expect(outcome.errorCode != nil && outcome.errorData?["pending"] == nil, "\(outcome)")
         #expect(try harness.stateFiles().allSatisfy { !$0.contents.contains("not-an-email") })
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     // MARK: - Crash
@@ -231,7 +231,7 @@ import Testing
     @Test func theProviderIsAskedForMissingExpiredAndRejectedTokens() async throws {
         let harness = try await CoreHarness.start(authorization: "JWT_ONLY")
         defer { Task { await harness.stop() } }
-        let good = try harness.token(for: "alice")
+        let good = try await harness.token(for: "alice")
         harness.core.answerClientRequests { method, _ in method == "requestUserDataJwt" ? .string(good) : .null }
         try await harness.initializeAndRegister(configuration: ["userDataJwtProvider": true])
 
@@ -251,7 +251,7 @@ import Testing
         #expect(harness.core.clientRequests.first?["params"]?["externalUserId"] == "alice")
         let rejected = harness.core.events.first { $0["params"]?["eventName"] == "authenticationError" }
         #expect(rejected?["params"]?["payload"]?["method"] == "fetchUser")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func aNullProviderAnswerGivesTheOriginalError() async throws {
@@ -265,7 +265,7 @@ import Testing
         #expect(outcome.errorCode == "JWT_TOKEN_EXPIRED", "\(outcome)")
         #expect(try await harness.server.requests(since: before).isEmpty, "nothing sent")
         #expect(harness.core.clientRequests.count == 1)
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 
     @Test func withoutTheFlagNoProviderRequestIsSent() async throws {
@@ -297,7 +297,7 @@ import Testing
 
         #expect(try await harness.call("setUserDataJwt", [.string(try harness.token(for: "alice", lifetime: 600))]).result == .null)
         #expect(try await harness.call("saveUser", [["firstName": "X"]]).result?["firstName"] == "X")
-        try harness.validateAgainstSchema()
+        try await harness.validateAgainstSchema()
     }
 }
 

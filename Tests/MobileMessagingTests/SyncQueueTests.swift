@@ -163,20 +163,27 @@ extension RecordedRequest {
         let session = try await harness.registeredSession()  // 20 ms backoff: only Retry-After can hold it
         let fault = FaultSwitch()
         fault.install(on: harness.api) { $0.isUserPatch }
-        fault.retryAfter.withLock { $0 = 2 }
+        fault.retryAfter.withLock { $0 = 3 }
         fault.set(.http429)
         let start = ContinuousClock.now
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         // A second call within the Retry-After window sends nothing and is queued too.
         let before = harness.api.requestCount
         #expect(await caughtError { try await session.saveUser(["lastName": "L"]) }?.code == "TOO_MANY_REQUESTS")
-        #expect(ContinuousClock.now - start < .milliseconds(1900), "the machine is too slow for this check")
-        #expect(harness.api.requests(since: before).filter(\.isUserPatch).isEmpty)
+        // Checks that need the second call to have come inside the window are made only
+        // when it did: a loaded machine can be seconds late, and lateness must not fail
+        // (or falsely pass) the test. The lower bound below holds however late we are.
+        let insideWindow = ContinuousClock.now - start < .milliseconds(2900)
+        if insideWindow {
+            #expect(harness.api.requests(since: before).filter(\.isUserPatch).isEmpty)
+        }
         fault.set(nil)
-        #expect(await harness.events.wait(for: .userUpdated, timeout: .seconds(5)) != nil)
-        let patches = harness.api.requests.filter(\.isUserPatch)
-        #expect(patches.count == 2, "one refused, then the merged change after Retry-After")
-        #expect(ContinuousClock.now - start >= .milliseconds(1950))
+        #expect(await harness.events.wait(for: .userUpdated, timeout: .seconds(30)) != nil)
+        #expect(ContinuousClock.now - start >= .milliseconds(2950), "delivered before Retry-After ran out")
+        if insideWindow {
+            let patches = harness.api.requests.filter(\.isUserPatch)
+            #expect(patches.count == 2, "one refused, then the merged change after Retry-After")
+        }
         #expect(harness.api.store.current.users["reg-1"]?["lastName"] == "L")
         await harness.cleanUp(session)
     }
@@ -189,7 +196,7 @@ extension RecordedRequest {
         fault.set(.http500)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         let start = ContinuousClock.now
-        while fault.hits.current.count < 2, ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(10)) }
+        while fault.hits.current.count < 2, ContinuousClock.now - start < .seconds(30) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(fault.hits.current.count >= 2, "retried in the background")
         try await Task.sleep(for: .milliseconds(700))
         let hits = fault.hits.current.count
@@ -197,7 +204,7 @@ extension RecordedRequest {
         // doubling up to 1 s, far fewer.
         #expect(hits <= 12, "\(hits) attempts")
         fault.set(nil)
-        #expect(await harness.events.wait(for: .userUpdated, timeout: .seconds(5)) != nil)
+        #expect(await harness.events.wait(for: .userUpdated, timeout: .seconds(30)) != nil)
         await harness.cleanUp(session)
     }
 

@@ -113,14 +113,15 @@ final class FakeTokenProvider: TokenProvider {
 
     @Test func aSilentProviderTimesOutWithTheOriginalError() async throws {
         let harness = Harness()
-        let provider = FakeTokenProvider(answer: Self.fresh, delay: .seconds(5))
+        let provider = FakeTokenProvider(answer: Self.fresh, delay: .seconds(60))
         let session = try await harness.registeredSession(
             Self.provider.merging(["userDataJwt": .string(TokenFactory.expired), "userDataJwtProviderTimeoutSeconds": 0.2]),
             tokenProvider: provider)
         let start = ContinuousClock.now
         let error = await caughtError { try await session.fetchUser() }
         #expect(error?.code == "JWT_TOKEN_EXPIRED")
-        #expect(ContinuousClock.now - start < .seconds(4), "bounded by 0.2 s, not the provider's 5 s")
+        // Loose: a loaded machine can be seconds late, but never the provider's 60 s.
+        #expect(ContinuousClock.now - start < .seconds(30), "bounded by 0.2 s, not the provider's 60 s")
         await harness.cleanUp(session)
     }
 
