@@ -91,7 +91,14 @@ def main():
         say(f"mmserver is up at {server.url}: application {app_code} set to JWT_ONLY, key {key_id}", "2")
         say(f"(configuration page: {server.url}/config#token={server.admin_token})", "2")
 
-        with MMCore([mmcore, "--state-dir", state_dir], on_line=show_line) as core:
+        provider_calls = []
+
+        def token_provider(params):
+            """The wrapper side of `requestUserDataJwt`: ask the app's backend for a fresh token."""
+            provider_calls.append(params)
+            return mint(mmserver, key_id, secret, app_code, params.get("externalUserId") or "ada", 300)
+
+        with MMCore([mmcore, "--state-dir", state_dir], on_line=show_line, token_provider=token_provider) as core:
             demo.step("init: the core answers at once; registration runs in the background")
             result = core.call("init", [{"applicationCode": app_code, "backendBaseURL": server.url,
                                          "requestTimeoutSeconds": 10}])
@@ -131,6 +138,15 @@ def main():
             demo.expect_error(lambda: core.call("fetchUser", []), "JWT_TOKEN_STRUCTURE_INVALID")
             time.sleep(0.2)
             demo.check(len(server.request_log()) == seq_before, "the server received no request for either call")
+
+            demo.step("opt in to the token provider: the core asks the wrapper for a fresh token")
+            core.call("init", [{"applicationCode": app_code, "backendBaseURL": server.url,
+                                "requestTimeoutSeconds": 10, "userDataJwtProvider": True}])
+            core.call("setUserDataJwt", [expired])
+            user = core.call("saveUser", [{"middleName": "King"}])
+            demo.check(provider_calls and provider_calls[-1].get("reason") == "expired",
+                       f"the core sent requestUserDataJwt {provider_calls[-1] if provider_calls else '(none)'}")
+            demo.check(user.get("middleName") == "King", "the call went through with the fresh token")
 
             demo.step("getUser reads the local copy, no network needed")
             local = core.call("getUser", [])
