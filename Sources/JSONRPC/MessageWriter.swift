@@ -15,11 +15,28 @@ import Musl
 /// pipe) drains the buffer, writing everything that is ready in as few system calls as
 /// possible. When the client is gone (`EPIPE` or another write error) the writer drops
 /// everything from then on and calls `onClosed` once.
+///
+/// The one exception is the common case of a quiet connection: when nothing is pending
+/// or being written, the line is short (at most `PIPE_BUF` bytes) and the descriptor
+/// polls writable, `send` writes it itself. A pipe that polls writable takes such a line
+/// whole without blocking, and this saves waking the queue's thread for every answer,
+/// which was most of a round trip's cost beyond the pipe itself.
 public final class MessageWriter: Sendable {
     private struct State: Sendable {
         var pending: [UInt8] = []
+        /// A line is being written by `send` or the queue drains: nobody else may write.
         var draining = false
         var closed = false
+        /// `flush` callers waiting for the writer to become idle.
+        var flushWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Nothing pending, nothing being written: returns the flush waiters to resume.
+        mutating func becomeIdle() -> [CheckedContinuation<Void, Never>] {
+            draining = false
+            pending = []
+            defer { flushWaiters = [] }
+            return flushWaiters
+        }
     }
 
     private let fileDescriptor: Int32
@@ -34,13 +51,59 @@ public final class MessageWriter: Sendable {
 
     /// Queues one message: `message` is its JSON without the newline (added here).
     public func send(_ message: [UInt8]) {
-        let startDrain = state.withLock { state -> Bool in
-            guard !state.closed else { return false }
+        enum Next { case nothing, drain, writeHere }
+        let next = state.withLock { state -> Next in
+            guard !state.closed else { return .nothing }
+            if !state.draining && message.count < Self.directWriteLimit {
+                state.draining = true  // keeps order: later lines queue behind this one
+                return .writeHere
+            }
             state.pending.append(contentsOf: message)
             state.pending.append(UInt8(ascii: "\n"))
             defer { state.draining = true }
-            return !state.draining
+            return state.draining ? .nothing : .drain
         }
+        switch next {
+        case .nothing: return
+        case .drain: queue.async { self.drain() }
+        case .writeHere: writeHere(message)
+        }
+    }
+
+    /// Lines up to this size (newline included) may be written by `send` itself.
+    private static let directWriteLimit = Int(PIPE_BUF)
+
+    /// Writes one line without blocking when the descriptor can take it now; otherwise,
+    /// or for what arrived meanwhile, hands over to the queue.
+    private func writeHere(_ message: [UInt8]) {
+        var poller = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
+        let writable = poll(&poller, 1, 0) == 1 && poller.revents & Int16(POLLOUT) != 0
+        var written = 0
+        if writable {
+            var newline = UInt8(ascii: "\n")
+            written = message.withUnsafeBytes { body in
+                withUnsafeMutablePointer(to: &newline) { newline in
+                    withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
+                        vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count)
+                        vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(newline), iov_len: 1)
+                        let result = writev(fileDescriptor, vectors.baseAddress, 2)
+                        return result < 0 ? 0 : result  // EINTR, EAGAIN, EPIPE: the queue retries and decides
+                    }
+                }
+            }
+        }
+        let (startDrain, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            if written < message.count + 1 && !state.closed {
+                var rest = Array(message[min(written, message.count)...])
+                rest.append(UInt8(ascii: "\n"))
+                state.pending.insert(contentsOf: rest, at: 0)
+            }
+            if state.pending.isEmpty || state.closed {
+                return (false, state.becomeIdle())
+            }
+            return (true, [])
+        }
+        waiters.forEach { $0.resume() }
         if startDrain { queue.async { self.drain() } }
     }
 
@@ -48,9 +111,16 @@ public final class MessageWriter: Sendable {
     /// because the client is gone).
     public func flush() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            // A drain in progress runs ahead of this block on the serial queue and does not
-            // return until the buffer is empty.
-            queue.async { continuation.resume() }
+            // Idle means everything sent so far is written; else whoever makes the writer
+            // idle (the drain, or a direct write that needed no help) resumes us.
+            let idle = state.withLock { state -> Bool in
+                if state.draining {
+                    state.flushWaiters.append(continuation)
+                    return false
+                }
+                return true
+            }
+            if idle { continuation.resume() }
         }
     }
 
@@ -58,16 +128,17 @@ public final class MessageWriter: Sendable {
 
     private func drain() {
         while true {
-            let chunk = state.withLock { state -> [UInt8]? in
+            let (chunk, waiters) = state.withLock { state -> ([UInt8]?, [CheckedContinuation<Void, Never>]) in
                 if state.pending.isEmpty || state.closed {
-                    state.draining = false
-                    state.pending = []
-                    return nil
+                    return (nil, state.becomeIdle())
                 }
                 defer { state.pending = [] }
-                return state.pending
+                return (state.pending, [])
             }
-            guard let chunk else { return }
+            guard let chunk else {
+                waiters.forEach { $0.resume() }
+                return
+            }
             if !writeAll(chunk) {
                 state.withLock { $0.closed = true }
                 onClosed()

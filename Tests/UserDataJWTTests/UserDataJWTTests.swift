@@ -218,3 +218,15 @@ enum TokenFactory {
         #expect(!Redaction.containsJWTLike("version 1.2.3 of mmcore at example.com"))
     }
 }
+
+@Suite struct UserDataJWTPartsTests {
+    /// The byte split of ASCII tokens must give exactly the parts the character split gives
+    /// (the structure errors depend on them); non-ASCII tokens take the character split.
+    @Test(arguments: [
+        "", ".", "..", "a.b.c", "a..c", ".b.", "a.b.c.d", "abc", "a.b.", "\r\n.x\r\n.y",
+        "é.b.c", "a.\u{301}b.c", "a.b.c\u{301}", TokenFactory.token(),
+    ])
+    func partsMatchTheCharacterSplit(token: String) {
+        #expect(UserDataJWT.parts(of: token) == token.split(separator: ".", omittingEmptySubsequences: false))
+    }
+}
