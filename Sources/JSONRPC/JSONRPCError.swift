@@ -74,9 +74,14 @@ extension JSONRPCError {
     }
 
     public static func methodNotFound(_ method: String) -> JSONRPCError {
-        protocolError(
-            .methodNotFound, title: "Method not found", dataCode: "METHOD_NOT_FOUND", description: method,
+        // `message` stays short; `data.description` is what wrappers show a person
+        // (Flutter's PlatformException.message), so it is a sentence.
+        var error = protocolError(
+            .methodNotFound, title: "Method not found",
+            dataCode: "METHOD_NOT_FOUND", description: "There is no method \"\(method)\" (rpc.discover lists the methods).",
             extra: ["method": .string(method)])
+        error.message = "Method not found: \(method)"
+        return error
     }
 
     /// Invalid params naming the offending field by its path, as in

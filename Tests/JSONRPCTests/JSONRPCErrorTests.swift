@@ -39,6 +39,7 @@ import Testing
     @Test func methodNotFoundNamesTheMethod() {
         let error = JSONRPCError.methodNotFound("foobar")
         #expect(error.message == "Method not found: foobar")
+        #expect(error.data?["description"] == "There is no method \"foobar\" (rpc.discover lists the methods).")
         #expect(error.data?["method"] == "foobar")
     }
 
