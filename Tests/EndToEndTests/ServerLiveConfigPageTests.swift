@@ -92,11 +92,8 @@ struct ServerLiveConfigPageTests {
 
         // A token minted with the key the page showed is accepted ...
         let token = try await ServerProcess.mintToken(kid: keyId, secret: secret, applicationCode: "click-app", sub: "alice")
-        let personalized = try await server.mobile(
-            "POST", "/mobile/1/appinstance/\(pushRegId)/personalize", auth: "Bearer \(token)",
-            json: ["userIdentity": ["externalUserId": "alice"]])
+        let (personalized, user) = try await server.personalizeAndFetch(pushRegId, as: "alice", token: token)
         #expect(personalized.status == 200, "\(personalized.body)")
-        let user = try await server.mobile("GET", "/mobile/1/appinstance/\(pushRegId)/user", auth: "Bearer \(token)")
         #expect(user.status == 200)
         #expect(user.body["externalUserId"] == "alice")
         // ... and App auth no longer is (JWT_ONLY).

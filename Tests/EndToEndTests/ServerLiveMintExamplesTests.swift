@@ -39,11 +39,8 @@ struct ServerLiveMintExamplesTests {
         #expect(minted.status == 0, "\(minted.stderr)")
         #expect(minted.stdout.split(separator: ".").count == 3)
 
-        let personalized = try await server.mobile(
-            "POST", "/mobile/1/appinstance/\(pushRegId)/personalize", auth: "Bearer \(minted.stdout)",
-            json: ["userIdentity": ["externalUserId": "alice"]])
+        let (personalized, user) = try await server.personalizeAndFetch(pushRegId, as: "alice", token: minted.stdout)
         #expect(personalized.status == 200, "\(personalized.body)")
-        let user = try await server.mobile("GET", "/mobile/1/appinstance/\(pushRegId)/user", auth: "Bearer \(minted.stdout)")
         #expect(user.status == 200)
         #expect(user.body["externalUserId"] == "alice")
 

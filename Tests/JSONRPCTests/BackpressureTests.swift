@@ -73,16 +73,7 @@ struct BackpressureTests {
         }
         #expect(writing)
         try await peer.finished(timeout: .seconds(30))
-        let lines = try await peer.remainingLines()
-        var seen: [Int: Int] = [:]
-        for line in lines {
-            let response = try JSONParser.parse(line)
-            let id = try #require(response["id"]?.numberValue?.intValue)
-            #expect(response["result"]?.numberValue?.intValue == id)
-            seen[id, default: 0] += 1
-        }
-        #expect(lines.count == count)
-        #expect(seen.count == count && seen.values.allSatisfy { $0 == 1 })
+        try expectEachEchoAnsweredOnce(try await peer.remainingLines(), count: count)
         let peak = await probe.peak
         #expect(peak <= 8, "\(peak) handlers ran at once with a limit of 8")
         #expect(peak > 1, "requests were not handled concurrently")

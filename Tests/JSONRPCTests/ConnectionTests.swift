@@ -233,16 +233,7 @@ struct ConnectionTests {
         peer.sendBytes(Array(input.utf8))
         peer.closeInput()
         try await peer.finished()
-        let lines = try await peer.remainingLines()
-        var seen: [Int: Int] = [:]
-        for line in lines {
-            let response = try JSONParser.parse(line)
-            let id = try #require(response["id"]?.numberValue?.intValue)
-            #expect(response["result"]?.numberValue?.intValue == id)
-            seen[id, default: 0] += 1
-        }
-        #expect(lines.count == count)
-        #expect(seen.count == count && seen.values.allSatisfy { $0 == 1 })
+        try expectEachEchoAnsweredOnce(try await peer.remainingLines(), count: count)
     }
 
     // MARK: Notifications

@@ -15,6 +15,20 @@ import Testing
         }
     }
 
+    /// A registered session holding a token whose user calls the fake server refuses
+    /// with 401 while `refusing` is on (it starts on).
+    func sessionWithRefusedToken(_ harness: Harness) async throws -> (session: Session, refusing: Locked<Bool>) {
+        let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
+        let refusing = Locked(true)
+        Self.refuseUserCalls(harness.api, while: refusing)
+        return (session, refusing)
+    }
+
+    /// Ten refused `fetchUser` calls in a row: what pauses JWT calls.
+    func refuseTenTimes(_ session: Session) async {
+        for _ in 0..<10 { _ = await caughtError { try await session.fetchUser() } }
+    }
+
     func userRequests(_ harness: Harness, since: Int = 0) -> [RecordedRequest] {
         harness.api.requests(since: since).filter { $0.path.hasSuffix("/user") || $0.path.hasSuffix("/personalize") }
     }
@@ -22,9 +36,7 @@ import Testing
     @Test func aQueuedChangeRefusedForItsTokenWaitsForANewToken() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(.network)
+        _ = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         let refusing = Locked(true)
         Self.refuseUserCalls(harness.api, while: refusing)  // back online, but the token is refused
@@ -46,8 +58,7 @@ import Testing
 
     @Test func tenConsecutiveFailuresPauseJWTCallsWithoutSending() async throws {
         let harness = Harness()
-        let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
-        Self.refuseUserCalls(harness.api, while: Locked(true))
+        let (session, _) = try await sessionWithRefusedToken(harness)
         for _ in 0..<10 {
             #expect(await caughtError { try await session.fetchUser() }?.code == "ACCESS_TOKEN_INVALID")
         }
@@ -76,9 +87,7 @@ import Testing
 
     @Test func aSuccessResetsTheCount() async throws {
         let harness = Harness()
-        let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
-        let refusing = Locked(true)
-        Self.refuseUserCalls(harness.api, while: refusing)
+        let (session, refusing) = try await sessionWithRefusedToken(harness)
         for _ in 0..<9 { _ = await caughtError { try await session.fetchUser() } }
         refusing.withLock { $0 = false }
         _ = try await session.fetchUser()
@@ -92,10 +101,8 @@ import Testing
 
     @Test func aNewTokenEndsThePause() async throws {
         let harness = Harness()
-        let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
-        let refusing = Locked(true)
-        Self.refuseUserCalls(harness.api, while: refusing)
-        for _ in 0..<10 { _ = await caughtError { try await session.fetchUser() } }
+        let (session, refusing) = try await sessionWithRefusedToken(harness)
+        await refuseTenTimes(session)
         #expect(await caughtError { try await session.fetchUser() }?.code == "AUTHENTICATION_PAUSED")
         // The same token again is not a new one.
         try await session.setUserDataJwt(.string(TokenFactory.token()))
@@ -108,10 +115,8 @@ import Testing
 
     @Test func theNextSessionEndsThePause() async throws {
         let harness = Harness()
-        let first = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
-        let refusing = Locked(true)
-        Self.refuseUserCalls(harness.api, while: refusing)
-        for _ in 0..<10 { _ = await caughtError { try await first.fetchUser() } }
+        let (first, refusing) = try await sessionWithRefusedToken(harness)
+        await refuseTenTimes(first)
         #expect(await caughtError { try await first.fetchUser() }?.code == "AUTHENTICATION_PAUSED")
         await first.shutdown()
 
@@ -125,9 +130,7 @@ import Testing
     @Test func depersonalizeDeletesAChangeFailingForItsToken() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(.network)
+        _ = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         Self.refuseUserCalls(harness.api, while: Locked(true))
         #expect(await harness.events.wait(for: .authenticationError) != nil)
@@ -150,9 +153,7 @@ import Testing
         let harness = Harness()
         let session = try await harness.registeredSession(
             ["userDataJwt": .string(TokenFactory.token(exp: TokenFactory.now + 60))], retryPolicy: Harness.slowRetries)
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(.network)
+        let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         fault.set(nil)
         harness.clock.time.withLock { $0 += 120 }  // the token expires while the change waits

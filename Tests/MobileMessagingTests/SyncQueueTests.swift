@@ -31,6 +31,16 @@ final class FaultSwitch: Sendable {
 
     func set(_ failure: Failure?) { self.failure.withLock { $0 = failure } }
 
+    /// The common case: user PATCHes to `api` fail with `failure` until ``set(_:)`` changes it.
+    /// The fake keeps the switch alive, so a test that never changes it may drop the result.
+    @discardableResult
+    static func onUserPatches(of api: FakeMobileAPI, failing failure: Failure?) -> FaultSwitch {
+        let fault = FaultSwitch()
+        fault.install(on: api) { $0.isUserPatch }
+        fault.set(failure)
+        return fault
+    }
+
     static func withRetryAfter(_ response: HTTPResponse, _ seconds: Int?) -> HTTPResponse {
         var response = response
         if let seconds { response.headers.append(("Retry-After", String(seconds))) }
@@ -62,9 +72,7 @@ extension RecordedRequest {
     func anUnsentSaveUserIsKeptBeforeTheAnswerThenDeliveredWithUserUpdated(failure: FaultSwitch.Failure) async throws {
         let harness = Harness()
         let session = try await harness.registeredSession()
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(failure)
+        let fault = FaultSwitch.onUserPatches(of: harness.api, failing: failure)
 
         let error = await caughtError { try await session.saveUser(["firstName": "Ada"]) }
         #expect(error?.code == FaultSwitch.expectedCode(failure))
@@ -87,9 +95,7 @@ extension RecordedRequest {
     @Test func changesToTheSameInstallationMergeLastWriteWins() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(.network)
+        let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
 
         for change: JSONValue in [
             ["firstName": "A", "customAttributes": ["x": 1]], ["lastName": "B"], ["firstName": "C", "customAttributes": ["y": 2]],
@@ -114,9 +120,7 @@ extension RecordedRequest {
     @Test func aQueuedChangeGoesOutBeforeANewerOneSoTheNewerWins() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(.timeout)
+        let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .timeout)
         #expect(await caughtError { try await session.saveUser(["firstName": "Old"]) }?.pending == true)
         fault.set(nil)
         _ = try await session.saveUser(["firstName": "New"])
@@ -161,10 +165,8 @@ extension RecordedRequest {
     @Test func retryAfterIsHonoured() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession()  // 20 ms backoff: only Retry-After can hold it
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
+        let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .http429)
         fault.retryAfter.withLock { $0 = 3 }
-        fault.set(.http429)
         let start = ContinuousClock.now
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         // A second call within the Retry-After window sends nothing and is queued too.
@@ -191,9 +193,7 @@ extension RecordedRequest {
     @Test func backoffGrowsBetweenBackgroundAttempts() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(retryPolicy: RetryPolicy(initialDelay: .milliseconds(40), maximumDelay: .seconds(1)))
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(.http500)
+        let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .http500)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         let start = ContinuousClock.now
         while fault.hits.current.count < 2, ContinuousClock.now - start < .seconds(30) { try await Task.sleep(for: .milliseconds(10)) }
@@ -251,9 +251,7 @@ extension RecordedRequest {
     @Test func withUserDataPersistingDisabledQueuedUserChangesStayInMemory() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(["privacySettings": ["userDataPersistingDisabled": true]])
-        let fault = FaultSwitch()
-        fault.install(on: harness.api) { $0.isUserPatch }
-        fault.set(.network)
+        let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         #expect(pendingChanges(harness).isEmpty, "no user data on disk")
         fault.set(nil)

@@ -10,27 +10,14 @@
 // The application must use the JWT_ONLY setting. Each step prints one JSON line; the exit
 // status is 0 only if every step behaved as the contract says.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { createCordova } = require('./cordova-shim.js');
 const { MobileMessagingCordova } = require('./MobileMessagingCordova.js');
-const { mint } = require('../mint-token/mint.js');
+const { exampleSession } = require('../node/example-support.js');
 
-const options = {};
-for (let i = 2; i < process.argv.length; i += 2) options[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-for (const name of ['server-url', 'application-code', 'kid', 'secret']) {
-  if (!options[name]) { console.error(`example.js: --${name} is required`); process.exit(2); }
-}
-const token = (lifetime, sub = 'ada') =>
-  mint({ kid: options.kid, secret: options.secret, applicationCode: options['application-code'], sub, lifetime });
-
-const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmcore-cordova-'));
-const cordova = createCordova({ stateDir, onStderr: () => {} });
+const session = exampleSession('cordova');
+const { options, token, report, expect } = session;
+const cordova = createCordova({ stateDir: session.stateDir, onStderr: () => {} });
 const mobileMessaging = new MobileMessagingCordova(cordova);
-let failed = false;
-const report = (step, value) => console.log(JSON.stringify({ step, ...value }));
-const expect = (step, condition, value) => { if (!condition) failed = true; report(step, { ok: condition, ...value }); };
 
 // Callback style, one step after another (each step ends by calling next()).
 const steps = [];
@@ -41,7 +28,7 @@ let providerGivesTokens = false;
 const reasonsAsked = [];
 mobileMessaging.setUserDataJwtProvider(({ reason, externalUserId }) => {
   reasonsAsked.push(reason);
-  return providerGivesTokens ? token(300, externalUserId || 'ada') : null;
+  return providerGivesTokens ? token({ sub: externalUserId || 'ada' }) : null;
 });
 
 then(() => {
@@ -58,7 +45,7 @@ then(() => {
 then(() => mobileMessaging.saveUser({ firstName: 'Ada' },
   (user) => { expect('saveUser without a token', false, { user }); next(); },
   (error) => { expect('saveUser without a token', error.code === 'ACCESS_TOKEN_MISSING', { error }); next(); }));
-then(() => mobileMessaging.setUserDataJwt(token(-60), () => next(), (error) => { expect('setUserDataJwt', false, { error }); next(); }));
+then(() => mobileMessaging.setUserDataJwt(token({ lifetime: -60 }), () => next(), (error) => { expect('setUserDataJwt', false, { error }); next(); }));
 then(() => mobileMessaging.saveUser({ firstName: 'Ada' },
   (user) => { expect('saveUser with an expired token', false, { user }); next(); },
   (error) => { expect('saveUser with an expired token', error.code === 'JWT_TOKEN_EXPIRED' && error.domain === 'com.mobile-messaging', { error }); next(); }));
@@ -76,7 +63,7 @@ then(() => {
     (error) => {
       if (error.code !== 'ACCESS_TOKEN_MISSING' || !retry) { expect('personalize', false, { error }); next(); return; }
       tokenVia = 'setUserDataJwt';
-      mobileMessaging.setUserDataJwt(token(300), () => personalize(false), (failure) => { expect('setUserDataJwt', false, { failure }); next(); });
+      mobileMessaging.setUserDataJwt(token(), () => personalize(false), (failure) => { expect('setUserDataJwt', false, { failure }); next(); });
     });
   personalize(true);
 });
@@ -97,8 +84,7 @@ function finish() {
   report('provider asked', { reasonsAsked });
   cordova.close().then((status) => {
     expect('mmcore exit', status === 0, { status });
-    fs.rmSync(stateDir, { recursive: true, force: true });
-    process.exit(failed ? 1 : 0);
+    session.exit();
   });
 }
 

@@ -9,29 +9,14 @@
 // The application must use the JWT_ONLY setting. Prints one JSON line per step; exits 0
 // only if every step behaved as the contract says.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { createMobileMessaging } = require('./mobile-messaging.js');
-const { mint } = require('../mint-token/mint.js');
+const { exampleSession } = require('../node/example-support.js');
 
-const options = {};
-for (let i = 2; i < process.argv.length; i += 2) options[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-for (const name of ['server-url', 'application-code', 'kid', 'secret']) {
-  if (!options[name]) { console.error(`example.js: --${name} is required`); process.exit(2); }
-}
-const token = (sub) =>
-  mint({ kid: options.kid, secret: options.secret, applicationCode: options['application-code'], sub, lifetime: 300 });
-
-let failed = false;
-function expect(step, condition, value) {
-  if (!condition) failed = true;
-  console.log(JSON.stringify({ step, ok: condition, ...value }));
-}
+const session = exampleSession('rn');
+const { options, token, expect } = session;
 
 async function main() {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmcore-rn-'));
-  const mobileMessaging = createMobileMessaging({ stateDir });
+  const mobileMessaging = createMobileMessaging({ stateDir: session.stateDir });
   const registered = new Promise((resolve) => mobileMessaging.subscribe('registrationUpdated', resolve));
   const events = [];
   for (const name of ['userUpdated', 'personalized', 'depersonalized', 'installationUpdated']) {
@@ -47,7 +32,7 @@ async function main() {
     (error) => expect('saveUser without a token', error.code === 'ACCESS_TOKEN_MISSING' && error.httpStatus === 401, { error }),
   );
 
-  await mobileMessaging.setUserDataJwt(token('grace'));
+  await mobileMessaging.setUserDataJwt(token({ sub: 'grace' }));
   const personalized = await mobileMessaging.personalize({ userIdentity: { externalUserId: 'grace' }, userAttributes: { lastName: 'Hopper' } });
   expect('personalize', personalized.externalUserId === 'grace' && personalized.lastName === 'Hopper', { lastName: personalized.lastName });
 
@@ -73,11 +58,10 @@ async function main() {
 
   const status = await mobileMessaging.close();
   expect('mmcore exit', status === 0, { status });
-  fs.rmSync(stateDir, { recursive: true, force: true });
 }
 
 setTimeout(() => { expect('timeout', false, {}); process.exit(1); }, 60000).unref();
 main().then(
-  () => process.exit(failed ? 1 : 0),
+  () => session.exit(),
   (error) => { expect('unexpected failure', false, { error: error.code ? error : String(error) }); process.exit(1); },
 );

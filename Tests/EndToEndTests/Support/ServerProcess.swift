@@ -282,6 +282,18 @@ final class ServerProcess: Sendable {
         return (applicationCode, keyId, secret)
     }
 
+    /// What an app does first with a fresh token: personalizes the installation as
+    /// `externalUserId` with `Bearer <token>`, then reads the user back with it.
+    func personalizeAndFetch(
+        _ pushRegistrationId: String, as externalUserId: String, token: String
+    ) async throws -> (personalized: (status: Int, body: JSONValue), user: (status: Int, body: JSONValue)) {
+        let personalized = try await mobile(
+            "POST", "/mobile/1/appinstance/\(pushRegistrationId)/personalize", auth: "Bearer \(token)",
+            json: ["userIdentity": ["externalUserId": .string(externalUserId)]])
+        let user = try await mobile("GET", "/mobile/1/appinstance/\(pushRegistrationId)/user", auth: "Bearer \(token)")
+        return (personalized, user)
+    }
+
     /// Registers an installation with `App <code>`; returns its pushRegId.
     func registerInstallation(applicationCode: String, json: JSONValue = ["os": "Linux"]) async throws -> String {
         let (status, body) = try await mobile("POST", "/mobile/1/appinstance", auth: "App \(applicationCode)", json: json)

@@ -235,3 +235,19 @@ extension JSONValue {
         return value
     }
 }
+
+/// Checks that `lines` answer the `echo` requests with ids `0..<count` exactly once each,
+/// every result being its own id.
+func expectEachEchoAnsweredOnce(
+    _ lines: [String], count: Int, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    var seen: [Int: Int] = [:]
+    for line in lines {
+        let response = try JSONParser.parse(line)
+        let id = try #require(response["id"]?.numberValue?.intValue, sourceLocation: sourceLocation)
+        #expect(response["result"]?.numberValue?.intValue == id, sourceLocation: sourceLocation)
+        seen[id, default: 0] += 1
+    }
+    #expect(lines.count == count, sourceLocation: sourceLocation)
+    #expect(seen.count == count && seen.values.allSatisfy { $0 == 1 }, sourceLocation: sourceLocation)
+}

@@ -1,5 +1,6 @@
 import JSON
 import Logging
+import Synchronization
 import UserDataJWT
 
 @testable import MobileMessaging
@@ -10,26 +11,15 @@ import UserDataJWT
     import Darwin
 #endif
 
-/// A value behind a mutex, for fakes called from several tasks.
-final class Locked<Value>: @unchecked Sendable {
-    // Safe: `value` is only touched with `mutex` held.
-    private var value: Value
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+/// A value behind a mutex, for fakes called from several tasks: a class so that one
+/// instance can be shared by closures (`Mutex` itself cannot be copied).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
 
-    init(_ value: Value) {
-        self.value = value
-        pthread_mutex_init(mutex, nil)
-    }
+    init(_ value: Value) { mutex = Mutex(value) }
 
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+    func withLock<T: Sendable>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try mutex.withLock { try body(&$0) }
     }
 
     var current: Value { withLock { $0 } }
