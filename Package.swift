@@ -44,8 +44,12 @@ let package = Package(
                 "JSON", "JSONRPC", "MobileMessaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["EmbedSchema"]
         ),
+        // Build time: schema/openrpc.json becomes mmcore's OpenRPCDocument.swift.
+        .executableTarget(name: "SchemaEmbedder"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["SchemaEmbedder"]),
 
         // MARK: Local Mobile API
         .target(

@@ -5,7 +5,10 @@ import Logging
 ///
 /// One reader thread frames the input; this actor decodes each line once, answers what
 /// needs no handler (parse errors, invalid requests, unknown methods, invalid params) at
-/// once, and runs every request's handler in its own task, so requests are handled
+/// once, and admits every request in the order the lines were read: the method's
+/// admission step (``MethodRegistry/Admit``) runs to its end before the next message is
+/// looked at, so a method that takes a place in a serial lane there takes it in call
+/// order. What admission leaves to do runs in a task of its own, so requests are handled
 /// concurrently and answered in completion order. Every request gets exactly one
 /// response: the table of running requests is the single place a response is claimed.
 /// Notifications get none. A batch is answered with one array once all its requests are
@@ -58,6 +61,8 @@ public actor Connection {
     private struct PendingBatch {
         var slots: [[UInt8]?]
         var remaining: Int
+        /// Still being admitted: more slots may come, so it is not sent when `remaining` hits 0.
+        var admitting = false
     }
 
     private let reader: LineReader
@@ -107,7 +112,7 @@ public actor Connection {
         for await event in reader.events {
             // After shutdown(), lines already read but not handled are dropped like unread ones.
             if reader.isStopped { break }
-            handle(event)
+            await handle(event)
             inFlight.release(1)  // the line's slot; its handlers hold slots of their own
         }
 
@@ -128,7 +133,7 @@ public actor Connection {
         reader.stop()
     }
 
-    private func handle(_ event: LineEvent) {
+    private func handle(_ event: LineEvent) async {
         switch event {
         case .lineTooLong:
             logger.warning("skipped a line longer than \(options.maxLineBytes) bytes")
@@ -143,46 +148,48 @@ public actor Connection {
                 return
             }
             if case .array(let elements) = value {
-                handleBatch(elements)
+                await handleBatch(elements)
             } else {
-                handleSingle(value)
+                await handleSingle(value)
             }
         }
     }
 
-    private func handleSingle(_ value: JSONValue) {
-        if case .answer(let response) = accept(value, reply: { .single($0) }) {
+    private func handleSingle(_ value: JSONValue) async {
+        if case .answer(let response) = await accept(value, reply: { .single($0) }) {
             send(response)
         }
     }
 
-    private func handleBatch(_ elements: [JSONValue]) {
+    private func handleBatch(_ elements: [JSONValue]) async {
         guard !elements.isEmpty else {
             send(JSONRPCResponse(id: nil, error: .invalidRequest("a batch must not be empty")))
             return
         }
         nextKey += 1
         let batchKey = nextKey
-        var slots: [[UInt8]?] = []
-        var remaining = 0
-        // Handlers started here cannot complete before this returns: completing needs
-        // this actor, which is busy until then.
+        // Registered before any of its work starts: admission may suspend this actor, and
+        // work that completes meanwhile must find its slot.
+        batches[batchKey] = PendingBatch(slots: [], remaining: 0, admitting: true)
         for element in elements {
-            switch accept(element, reply: { .batch(batchKey, slot: slots.count, $0) }) {
+            let slot = batches[batchKey]?.slots.count ?? 0
+            switch await accept(element, reply: { .batch(batchKey, slot: slot, $0) }) {
             case .answer(let response):
-                slots.append(response.serializedBytes)
+                batches[batchKey]?.slots.append(response.serializedBytes)
             case .started:
-                slots.append(nil)
-                remaining += 1
+                // Its work may already have completed and filled the slot.
+                if batches[batchKey]?.slots.count == slot { batches[batchKey]?.slots.append(nil) }
+                batches[batchKey]?.remaining += 1
             case .nothing:
                 break
             }
         }
-        if slots.isEmpty { return }  // only notifications (and responses): nothing to say
-        if remaining == 0 {
-            sendBatch(slots)
-        } else {
-            batches[batchKey] = PendingBatch(slots: slots, remaining: remaining)
+        guard var batch = batches.removeValue(forKey: batchKey) else { return }
+        if batch.remaining > 0 {
+            batch.admitting = false
+            batches[batchKey] = batch
+        } else if !batch.slots.isEmpty {  // only notifications (and responses): nothing to say
+            sendBatch(batch.slots)
         }
     }
 
@@ -195,8 +202,9 @@ public actor Connection {
         case started
     }
 
-    /// Decodes one message and starts its handler, or says what answers it at once.
-    private func accept(_ value: JSONValue, reply: (RequestID?) -> Reply) -> Acceptance {
+    /// Decodes one message and admits it: starts what is left of its work, or says what
+    /// answers it at once.
+    private func accept(_ value: JSONValue, reply: (RequestID?) -> Reply) async -> Acceptance {
         switch JSONRPCMessage(decoding: value) {
         case .invalid(let id, let error):
             return .answer(JSONRPCResponse(id: id, error: error))
@@ -207,24 +215,47 @@ public actor Connection {
             switch registry.resolve(method: notification.method, params: notification.params) {
             case .failure(let error):
                 logger.debug("ignored notification \(notification.method): \(error.message)")
-            case .success(let (handler, parameters)):
-                start(handler, parameters, reply: .none)
+            case .success(let (admit, parameters)):
+                if case .work(let work) = await admitted(admit, parameters) {
+                    start(work, parameters.method, reply: .none)
+                }
             }
             return .nothing
         case .request(let request):
             switch registry.resolve(method: request.method, params: request.params) {
             case .failure(let error):
                 return .answer(JSONRPCResponse(id: request.id, error: error))
-            case .success(let (handler, parameters)):
-                start(handler, parameters, reply: reply(request.id))
-                return .started
+            case .success(let (admit, parameters)):
+                switch await admitted(admit, parameters) {
+                case .outcome(let outcome):
+                    return .answer(JSONRPCResponse(id: request.id, outcome: outcome))
+                case .work(let work):
+                    start(work, parameters.method, reply: reply(request.id))
+                    return .started
+                }
             }
         }
     }
 
     // MARK: Running handlers
 
-    private func start(_ handler: @escaping MethodRegistry.Handler, _ parameters: Parameters, reply: Reply) {
+    private enum Admitted {
+        case outcome(Result<JSONValue, JSONRPCError>)
+        case work(@Sendable () async throws -> JSONValue)
+    }
+
+    private func admitted(_ admit: MethodRegistry.Admit, _ parameters: Parameters) async -> Admitted {
+        do {
+            switch try await admit(parameters) {
+            case .answered(let result): return .outcome(.success(result))
+            case .running(let work): return .work(work)
+            }
+        } catch {
+            return .outcome(.failure(Self.jsonRPCError(for: error, method: parameters.method, logger: logger)))
+        }
+    }
+
+    private func start(_ work: @escaping @Sendable () async throws -> JSONValue, _ method: String, reply: Reply) {
         nextKey += 1
         let key = nextKey
         let id: RequestID?? =
@@ -234,7 +265,7 @@ public actor Connection {
             }
         let logger = logger
         let task = Task.detached {
-            let outcome = await Self.perform(handler, parameters, logger: logger)
+            let outcome = await Self.perform(work, method: method, logger: logger)
             // Serialized here, off the actor, so big results do not hold up other requests.
             let bytes = id.map { JSONRPCResponse(id: $0, outcome: outcome).serializedBytes }
             await self.complete(key, bytes)
@@ -244,18 +275,25 @@ public actor Connection {
     }
 
     private static func perform(
-        _ handler: MethodRegistry.Handler, _ parameters: Parameters, logger: Logger
+        _ work: @Sendable () async throws -> JSONValue, method: String, logger: Logger
     ) async -> Result<JSONValue, JSONRPCError> {
         do {
-            return .success(try await handler(parameters))
-        } catch let error as any JSONRPCErrorConvertible {
-            return .failure(error.jsonRPCError)
-        } catch is CancellationError {
-            return .failure(.cancelledByShutdown)
+            return .success(try await work())
         } catch {
+            return .failure(jsonRPCError(for: error, method: method, logger: logger))
+        }
+    }
+
+    private static func jsonRPCError(for error: any Error, method: String, logger: Logger) -> JSONRPCError {
+        switch error {
+        case let error as any JSONRPCErrorConvertible:
+            return error.jsonRPCError
+        case is CancellationError:
+            return .cancelledByShutdown
+        default:
             // The type only: an error's text may hold what must not be logged.
-            logger.error("\(parameters.method) failed with an error of type \(String(reflecting: type(of: error)))")
-            return .failure(.internalError)
+            logger.error("\(method) failed with an error of type \(String(reflecting: type(of: error)))")
+            return .internalError
         }
     }
 
@@ -280,9 +318,10 @@ public actor Connection {
             writer.send(response)
         case .batch(let batchKey, let slot, _):
             guard var batch = batches[batchKey] else { return }
+            while batch.slots.count <= slot { batch.slots.append(nil) }
             batch.slots[slot] = response
             batch.remaining -= 1
-            if batch.remaining == 0 {
+            if batch.remaining == 0 && !batch.admitting {
                 batches[batchKey] = nil
                 sendBatch(batch.slots)
             } else {

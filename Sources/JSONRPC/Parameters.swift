@@ -20,6 +20,9 @@ public struct Parameters: Sendable {
     /// The parameter's value, `nil` when absent.
     public subscript(name: String) -> JSONValue? { values[name] }
 
+    /// The values that were given, by name, in declaration order.
+    public var namedValues: JSONObject { values }
+
     /// The names that were given, in declaration order.
     public var names: [String] { values.keys }
 

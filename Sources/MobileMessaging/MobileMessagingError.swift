@@ -8,25 +8,6 @@ import UserDataJWT
 /// `numericCode` is the stable integer the JSON-RPC layer puts in `error.code`.
 /// Nothing here ever holds a user-data JWT.
 public struct MobileMessagingError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The string codes of the core itself (server codes are the server's `messageId`).
-    public enum Code {
-        public static let notInitialized = "NOT_INITIALIZED"
-        public static let invalidConfiguration = "INVALID_CONFIGURATION"
-        public static let noRegistration = "NO_REGISTRATION"
-        public static let jwtStructureInvalid = "JWT_TOKEN_STRUCTURE_INVALID"
-        public static let jwtExpired = "JWT_TOKEN_EXPIRED"
-        public static let authenticationPaused = "AUTHENTICATION_PAUSED"
-        public static let networkError = "NETWORK_ERROR"
-        public static let timeout = "TIMEOUT"
-        /// A server answer that is not the Mobile API's shape (a proxy's HTML page, an
-        /// empty or truncated body); `httpStatus` says what the server answered.
-        public static let unexpectedResponse = "UNEXPECTED_RESPONSE"
-        public static let stateLocked = "STATE_LOCKED"
-        public static let stateCorrupted = "STATE_CORRUPTED"
-        /// The state directory cannot be created, read or written (permissions, disk).
-        public static let stateUnavailable = "STATE_UNAVAILABLE"
-    }
-
     public enum Domain {
         /// The core's own codes and the client-side JWT checks.
         public static let core = "com.mobile-messaging"
@@ -34,8 +15,8 @@ public struct MobileMessagingError: Error, Sendable, Equatable, CustomStringConv
         public static let backend = "com.mobile-messaging.backend"
     }
 
-    /// What apps switch on, e.g. `JWT_TOKEN_EXPIRED` or the server's `USER_DATA_RESTRICTED`.
-    public let code: String
+    /// The code with its number (see ``ErrorCode``).
+    public let errorCode: ErrorCode
     public let description: String
     public let domain: String
     /// The HTTP status when the error came from a server response.
@@ -45,37 +26,27 @@ public struct MobileMessagingError: Error, Sendable, Equatable, CustomStringConv
     /// The server's `Retry-After` in seconds (429/503), honoured by the sync queue; not
     /// part of `data`.
     public var retryAfterSeconds: Double?
-    /// The integer for JSON-RPC `error.code` (see ``numericCode(for:domain:)``).
-    public let numericCode: Int
+    /// Whether the same request may succeed later unchanged even though the server
+    /// answered (a redirect, a captive portal's page): decided where the answer is read.
+    public var isTransientAnswer = false
 
-    public init(code: String, description: String, domain: String = Domain.core, httpStatus: Int? = nil, pending: Bool = false) {
-        self.code = code
+    /// What apps switch on, e.g. `JWT_TOKEN_EXPIRED` or the server's `USER_DATA_RESTRICTED`.
+    public var code: String { errorCode.name }
+    /// The integer for JSON-RPC `error.code`.
+    public var numericCode: Int { errorCode.number }
+
+    public init(_ code: ErrorCode, description: String, domain: String = Domain.core, httpStatus: Int? = nil, pending: Bool = false) {
+        self.errorCode = code
         self.description = description
         self.domain = domain
         self.httpStatus = httpStatus
         self.pending = pending
-        self.numericCode = Self.numericCode(for: code, domain: domain)
     }
 
-    /// The stable integer table: 1001-1099 session, 1101-1199 authorization, 1201-1299
-    /// transport, 1300 anything the server said (its own code is in `data.code`, and
-    /// `UNEXPECTED_RESPONSE` when it said something unreadable), 1401-1499 local state.
-    public static func numericCode(for code: String, domain: String) -> Int {
-        guard domain == Domain.core else { return 1300 }
-        switch code {
-        case Code.notInitialized: return 1001
-        case Code.invalidConfiguration: return 1002
-        case Code.noRegistration: return 1003
-        case Code.jwtStructureInvalid: return 1101
-        case Code.jwtExpired: return 1102
-        case Code.authenticationPaused: return 1103
-        case Code.networkError: return 1201
-        case Code.timeout: return 1202
-        case Code.stateLocked: return 1401
-        case Code.stateCorrupted: return 1402
-        case Code.stateUnavailable: return 1403
-        default: return 1300
-        }
+    /// A code by name: the core's own when `domain` is the core's, else the server's.
+    public init(code: String, description: String, domain: String = Domain.core, httpStatus: Int? = nil, pending: Bool = false) {
+        let errorCode = domain == Domain.core ? ErrorCode(stringLiteral: code) : .server(code)
+        self.init(errorCode, description: description, domain: domain, httpStatus: httpStatus, pending: pending)
     }
 
     /// `{code, description, domain, httpStatus?, pending?}`: the JSON-RPC `error.data`,
@@ -92,20 +63,26 @@ public struct MobileMessagingError: Error, Sendable, Equatable, CustomStringConv
     public var isAuthenticationRejection: Bool {
         domain == Domain.backend && (httpStatus == 401 || code.hasPrefix("ACCESS_TOKEN_"))
     }
+
+    /// A client-side refusal of the token (`JWT_TOKEN_*`): like a server rejection, a
+    /// queued change waits for a new token rather than being retried.
+    var isClientTokenRefusal: Bool {
+        domain == Domain.core && (errorCode == .jwtExpired || errorCode == .jwtStructureInvalid)
+    }
 }
 
 // MARK: - Factories
 
 extension MobileMessagingError {
     static let notInitialized = MobileMessagingError(
-        code: Code.notInitialized, description: "The session is not initialized: call init with a configuration first.")
+        .notInitialized, description: "The session is not initialized: call init with a configuration first.")
 
     static func invalidConfiguration(_ field: String, _ reason: String) -> MobileMessagingError {
-        MobileMessagingError(code: Code.invalidConfiguration, description: "Invalid configuration: \(field) \(reason).")
+        MobileMessagingError(.invalidConfiguration, description: "Invalid configuration: \(field) \(reason).")
     }
 
     static func noRegistration(_ detail: String) -> MobileMessagingError {
-        MobileMessagingError(code: Code.noRegistration, description: detail)
+        MobileMessagingError(.noRegistration, description: detail)
     }
 
     /// A client-side JWT refusal, with exactly the wrappers' code and message.
@@ -114,57 +91,52 @@ extension MobileMessagingError {
     }
 
     static func network(_ detail: String) -> MobileMessagingError {
-        MobileMessagingError(code: Code.networkError, description: "The Mobile API could not be reached: \(detail).")
+        MobileMessagingError(.networkError, description: "The Mobile API could not be reached: \(detail).")
     }
 
     static func timeout(seconds: Double) -> MobileMessagingError {
         MobileMessagingError(
-            code: Code.timeout, description: "The Mobile API did not answer within \(formatSeconds(seconds)) seconds.")
+            .timeout, description: "The Mobile API did not answer within \(formatSeconds(seconds)) seconds.")
     }
 
     static func unexpectedResponse(status: Int?, _ detail: String) -> MobileMessagingError {
-        MobileMessagingError(code: Code.unexpectedResponse, description: detail, httpStatus: status)
+        MobileMessagingError(.unexpectedResponse, description: detail, httpStatus: status)
     }
 
     static func backend(messageId: String, text: String, status: Int) -> MobileMessagingError {
-        MobileMessagingError(code: messageId, description: text, domain: Domain.backend, httpStatus: status)
+        MobileMessagingError(.server(messageId), description: text, domain: Domain.backend, httpStatus: status)
     }
 
     static func authenticationPaused(_ failures: Int) -> MobileMessagingError {
         MobileMessagingError(
-            code: Code.authenticationPaused,
+            .authenticationPaused,
             description: "JWT calls are paused after \(failures) consecutive authentication failures; set a new token with setUserDataJwt (or restart the session) to resume. No request was sent.")
     }
 
     static func stateLocked(_ path: String) -> MobileMessagingError {
         MobileMessagingError(
-            code: Code.stateLocked,
+            .stateLocked,
             description: "The state directory \(path) is in use by another process; stop that process or use another state directory.")
     }
 
     static func stateCorrupted(movedTo path: String, _ reason: String) -> MobileMessagingError {
         MobileMessagingError(
-            code: Code.stateCorrupted,
+            .stateCorrupted,
             description: "The state file could not be read (\(reason)); it was moved aside to \(path). Call init again to start with a clean state.")
     }
 
     static func stateUnavailable(_ detail: String) -> MobileMessagingError {
-        MobileMessagingError(code: Code.stateUnavailable, description: "The state directory cannot be used: \(detail).")
+        MobileMessagingError(.stateUnavailable, description: "The state directory cannot be used: \(detail).")
     }
 
     /// Whether the same request may succeed later unchanged: no answer, a 5xx, or 429
     /// (too many requests). Other 4xx refusals are final.
     var isTransient: Bool {
-        switch code {
-        case Code.networkError, Code.timeout: return true
+        if isTransientAnswer { return true }
+        switch errorCode {
+        case .networkError, .timeout: return true
         default: return (httpStatus ?? 0) >= 500 || httpStatus == 429
         }
-    }
-
-    /// A client-side refusal of the token (`JWT_TOKEN_*`): like a server rejection, a
-    /// queued change waits for a new token rather than being retried.
-    var isClientTokenRefusal: Bool {
-        domain == Domain.core && (code == Code.jwtExpired || code == Code.jwtStructureInvalid)
     }
 
     /// This error marked as kept for a later retry (`data.pending: true`).

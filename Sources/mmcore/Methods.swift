@@ -2,46 +2,17 @@ import JSON
 import JSONRPC
 import MobileMessaging
 
-/// The bridge contract's methods: name, parameter names in positional order (the order
-/// the wrappers' native bridges pass them), and the session call that serves them.
-/// `schema/openrpc.json` lists the same names in the same order; a test keeps the two equal.
-let contractMethods: [(name: String, parameters: [String], call: @Sendable (Session, Parameters) async throws -> JSONValue)] = [
-    ("init", ["configuration"], { session, p in
-        try await session.initialize(p.require("configuration"))
-        return .null
-    }),
-    ("setUserDataJwt", ["jwt"], { session, p in
-        try await session.setUserDataJwt(p["jwt"] ?? .null)
-        return .null
-    }),
-    ("saveUser", ["userData"], { session, p in try await session.saveUser(p.require("userData")) }),
-    ("fetchUser", [], { session, _ in try await session.fetchUser() }),
-    ("getUser", [], { session, _ in try await session.getUser() }),
-    ("personalize", ["context"], { session, p in try await session.personalize(p.require("context")) }),
-    ("depersonalize", [], { session, _ in try await session.depersonalize() }),
-    ("saveInstallation", ["installation"], { session, p in
-        try await session.saveInstallation(p.require("installation"))
-    }),
-    ("fetchInstallation", [], { session, _ in try await session.fetchInstallation() }),
-    ("getInstallation", [], { session, _ in try await session.getInstallation() }),
-    ("setInstallationAsPrimary", ["pushRegistrationId", "primary"], { session, p in
-        try await session.setInstallationAsPrimary(
-            pushRegistrationId: p.require("pushRegistrationId"), primary: p.require("primary"))
-    }),
-    ("depersonalizeInstallation", ["pushRegistrationId"], { session, p in
-        try await session.depersonalizeInstallation(pushRegistrationId: p.require("pushRegistrationId"))
-    }),
-    ("cleanup", [], { session, _ in
-        try await session.cleanup()
-        return .null
-    }),
-]
-
+/// Serves every method of the bridge contract (``BridgeMethods/all``): the JSON-RPC
+/// layer names the positional parameters, the method type decodes them once, and the
+/// session admits the call in the order the lines were read.
 func registerMethods(into registry: inout MethodRegistry, session: Session) {
-    for method in contractMethods {
-        let call = method.call
-        registry.register(method.name, parameters: method.parameters) { parameters in
-            try await call(session, parameters)
+    for method in BridgeMethods.all {
+        registry.register(admitting: method.name, parameters: method.parameterNames) { parameters in
+            let call = try method.init(arguments: BridgeArguments(parameters.namedValues))
+            switch await call.admit(on: session) {
+            case .answered(let result): return .answered(try result.get())
+            case .queued(let task): return .running { try await task.value }
+            }
         }
     }
 }

@@ -60,7 +60,7 @@ struct MMCore: AsyncParsableCommand {
         }
 
         if listMethods {
-            writeToStandardOutput(contractMethods.map(\.name).joined(separator: "\n") + "\n")
+            writeToStandardOutput(BridgeMethods.all.map { $0.name }.joined(separator: "\n") + "\n")
             return
         }
 
@@ -95,7 +95,7 @@ struct MMCore: AsyncParsableCommand {
 
         var registry = MethodRegistry()
         registerMethods(into: &registry, session: session)
-        registry.register("rpc.discover") { _ in try JSONParser.parse(OpenRPCDocument.text) }
+        registry.register(admitting: "rpc.discover") { _ in .answered(try OpenRPCDocument.parsed.get()) }
 
         logger.info("mmcore \(CoreVersion.current) serving on stdin/stdout")
         await connection.serve(registry)

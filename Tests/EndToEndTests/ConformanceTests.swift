@@ -332,13 +332,13 @@ struct ConformanceTests {
     @Test func printSchemaIsTheSchemaFile() async throws {
         let core = try CoreProcess(arguments: ["--print-schema"])
         #expect(try await core.waitForExit() == .init(status: 0, exited: true))
-        #expect(String(decoding: core.standardOutputBytes, as: UTF8.self) == (try Self.schemaText()), "run scripts/embed-schema")
+        #expect(String(decoding: core.standardOutputBytes, as: UTF8.self) == (try Self.schemaText()), "the EmbedSchema plugin embeds schema/openrpc.json")
     }
 
     @Test func rpcDiscoverReturnsTheSchema() async throws {
         let core = try CoreProcess()
         let response = try await core.request("rpc.discover")
-        #expect(response["result"] == (try JSONParser.parse(try Self.schemaText())), "run scripts/embed-schema")
+        #expect(response["result"] == (try JSONParser.parse(try Self.schemaText())), "the EmbedSchema plugin embeds schema/openrpc.json")
     }
 
     @Test func everyServedMethodIsInTheSchemaAndBack() async throws {

@@ -179,11 +179,19 @@ import Testing
         _ = try await harness.call("saveUser", [["firstName": "Grace"]])
         #expect(try await harness.call("getUser").result?["firstName"] == "Grace")
         #expect(try await harness.call("cleanup").result == .null)
-        #expect(try await harness.call("getUser").result == .null)
-        #expect(try await harness.call("getInstallation").result == .null)
         for file in try harness.stateFiles() {
             #expect(!file.contents.contains("Grace"), "\(file.path) still holds the user")
         }
+        // Stopped until the next init: every call but init answers NOT_INITIALIZED and sends nothing.
+        let seq = try await harness.server.lastRequestSeq()
+        for method in ["getUser", "getInstallation", "saveUser", "fetchUser", "saveInstallation", "depersonalize", "cleanup"] {
+            let params: JSONValue = method.hasPrefix("save") ? [["customAttributes": ["k": "v"]]] : []
+            #expect(try await harness.call(method, params).errorCode == "NOT_INITIALIZED", "\(method)")
+        }
+        #expect(try await harness.server.requests(since: seq).isEmpty, "nothing is sent after cleanup")
+        #expect(try await harness.call("init", [harness.configuration]).result == .null)
+        #expect(try await harness.call("getUser").result == .object([:]))
+        #expect(try await harness.call("getInstallation").result == .object([:]))
         try await harness.validateAgainstSchema()
     }
 
@@ -308,7 +316,7 @@ import Testing
         _ = try await harness.call("saveUser", [["firstName": "Old"]])
         let other = try await harness.server.createApplication()
         _ = try await harness.call("init", [["applicationCode": .string(other.code), "backendBaseURL": .string(harness.server.url.absoluteString)]])
-        #expect(try await harness.call("getUser").result == .null)
+        #expect(try await harness.call("getUser").result == .object([:]))
         let event = try await harness.core.waitForEvent("registrationUpdated")
         #expect(event["payload"]?.stringValue != nil && event["payload"] != .string(firstId))
         try await harness.validateAgainstSchema()

@@ -96,7 +96,7 @@ struct Harness {
         let session = harness.makeSession()
         try await session.initialize(harness.configuration())
         // init has answered while the registration is still held by the server.
-        #expect(try await session.getInstallation() == .null)
+        #expect(try await session.getInstallation() == .object([:]))
         #expect(harness.events.named(.registrationUpdated).isEmpty)
 
         gate.withLock { $0 = true }
@@ -209,8 +209,8 @@ struct Harness {
         harness.api.store.withLock { $0.applicationCode = "app-2" }
         let second = harness.makeSession()
         try await second.initialize(harness.configuration(applicationCode: "app-2"))
-        #expect(try await second.getInstallation() == .null)
-        #expect(try await second.getUser() == .null)
+        #expect(try await second.getInstallation() == .object([:]))
+        #expect(try await second.getUser() == .object([:]))
         #expect(harness.stateFile?["applicationCode"] == "app-2")
         #expect(harness.stateFile?["installation"] == nil)
         let event = await harness.events.wait(for: .registrationUpdated, count: 2)
@@ -224,7 +224,7 @@ struct Harness {
         let session = try await harness.registeredSession()
         harness.api.store.withLock { $0.applicationCode = "app-2" }
         try await session.initialize(harness.configuration(applicationCode: "app-2"))
-        #expect(try await session.getInstallation() == .null)
+        #expect(try await session.getInstallation() == .object([:]))
         #expect(await harness.events.wait(for: .registrationUpdated, count: 2)?.payload == "reg-2")
         await harness.cleanUp(session)
     }
@@ -279,14 +279,19 @@ struct Harness {
         #expect(harness.stateFile?["pendingChanges"]?.arrayValue?.count == 1)
 
         try await session.cleanup()
-        #expect(try await session.getUser() == .null)
-        #expect(try await session.getInstallation() == .null)
         let file = try #require(harness.stateFile)
         #expect(file == ["formatVersion": 1, "applicationCode": "app-1", "pendingChanges": []])
-
-        // The token is gone too: the next user call registers anew and goes out with App.
+        // The session is stopped until the next init, and nothing is sent meanwhile.
         harness.api.setHook(nil)
+        let stopped = harness.api.requestCount
+        #expect(await caughtError { try await session.getUser() }?.code == "NOT_INITIALIZED")
+        #expect(await caughtError { try await session.saveUser(["firstName": "x"]) }?.code == "NOT_INITIALIZED")
+        #expect(harness.api.requestCount == stopped)
+
+        // The token is gone too: after init, the next user call registers anew and goes out with App.
         let before = harness.api.requestCount
+        try await session.initialize(harness.configuration())
+        #expect(try await session.getUser() == .object([:]))
         _ = try await session.fetchUser()
         let sent = harness.api.requests(since: before)
         #expect(sent.map(\.summary) == ["POST /mobile/1/appinstance", "GET /mobile/1/appinstance/reg-2/user"])
@@ -404,14 +409,31 @@ struct Harness {
         await harness.cleanUp(session)
     }
 
-    @Test(arguments: [JSONValue.null, "", "   ", "\t\n"])
-    func nullOrBlankClearsTheToken(cleared: JSONValue) async throws {
+    @Test(arguments: [JSONValue.null, ""])
+    func nullOrEmptyClearsTheToken(cleared: JSONValue) async throws {
         let harness = Harness()
         let session = try await harness.registeredSession()
         try await session.setUserDataJwt(.string(TokenFactory.expired))
         try await session.setUserDataJwt(cleared)
         _ = try await session.fetchUser()
         #expect(harness.api.requests.last?.authorization == "App app-1")
+        await harness.cleanUp(session)
+    }
+
+    /// The native bridges clear the token only for `null` and `""` (`jwt.md`, row 1): a
+    /// blank one is kept and refused when a call needs it, with nothing sent.
+    @Test(arguments: ["   ", "\t\n"])
+    func aBlankTokenIsKeptAndRefusedWhenUsed(blank: String) async throws {
+        let harness = Harness()
+        let session = try await harness.registeredSession()
+        try await session.setUserDataJwt(.string(blank))
+        let before = harness.api.requestCount
+        for call in [{ try await session.fetchUser() }, { try await session.saveUser(["firstName": "x"]) }] {
+            let error = await caughtError(call)
+            #expect(error?.code == "JWT_TOKEN_STRUCTURE_INVALID")
+            #expect(error?.description == "Token is empty or blank.")
+        }
+        #expect(harness.api.requestCount == before)
         await harness.cleanUp(session)
     }
 
@@ -572,7 +594,7 @@ struct Harness {
     @Test func fetchUserRefreshesTheLocalCopy() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession()
-        #expect(try await session.getUser() == .null)
+        #expect(try await session.getUser() == .object([:]))
         harness.api.store.withLock { $0.users["reg-1"] = ["externalUserId": "ada", "phones": [["number": "1", "preferred": true]]] }
         let fetched = try await session.fetchUser()
         #expect(fetched["phones"] == ["1"])
@@ -625,7 +647,7 @@ struct Harness {
         let session = try await harness.registeredSession()
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         #expect(try await session.depersonalize() == "success")
-        #expect(try await session.getUser() == .null)
+        #expect(try await session.getUser() == .object([:]))
         let event = try #require(harness.events.named(.depersonalized).first)
         #expect(event.payload == .null)
         #expect(harness.api.requests.last?.summary == "POST /mobile/1/appinstance/reg-1/depersonalize")
@@ -647,7 +669,7 @@ struct Harness {
             }
         }
         #expect(try await session.depersonalize() == "pending")
-        #expect(try await session.getUser() == .null, "the user is forgotten at once")
+        #expect(try await session.getUser() == .object([:]), "the user is forgotten at once")
         let pending = try #require(harness.stateFile?["pendingChanges"]?.arrayValue?.first)
         #expect(pending["kind"] == "depersonalize")
         #expect(pending["pushRegistrationId"] == "reg-1")

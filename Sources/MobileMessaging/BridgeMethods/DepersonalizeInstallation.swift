@@ -1,0 +1,13 @@
+/// `depersonalizeInstallation(pushRegistrationId)`: detaches the person from another of
+/// their installations; answers the person's installations.
+public struct DepersonalizeInstallation: BridgeMethod {
+    public static let name = "depersonalizeInstallation"
+    public static let parameterNames = ["pushRegistrationId"]
+    let pushRegistrationId: String
+
+    public init(arguments: BridgeArguments) throws {
+        pushRegistrationId = try arguments.identifier("pushRegistrationId")
+    }
+
+    public func admit(on session: isolated Session) -> Admitted { session.admitDepersonalizeInstallation(pushRegistrationId) }
+}

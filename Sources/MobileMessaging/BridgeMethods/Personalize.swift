@@ -1,0 +1,15 @@
+import JSON
+
+/// `personalize(context)`: makes this installation belong to the person identified by
+/// `context.userIdentity`.
+public struct Personalize: BridgeMethod {
+    public static let name = "personalize"
+    public static let parameterNames = ["context"]
+    let context: PersonalizeContext
+
+    public init(arguments: BridgeArguments) throws {
+        context = try PersonalizeContext(wrapper: arguments.require("context"))
+    }
+
+    public func admit(on session: isolated Session) -> Admitted { session.admitPersonalize(context) }
+}
