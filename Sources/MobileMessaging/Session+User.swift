@@ -77,8 +77,9 @@ extension Session {
         } catch {
             return .failed(error)
         }
+        let tokenGeneration = tokens.generation
         return enqueue("depersonalize", local: .userRemoved) { session in
-            try await session.depersonalizeOnLane()
+            try await session.depersonalizeOnLane(tokenGeneration: tokenGeneration)
         }
     }
 
@@ -162,12 +163,13 @@ extension Session {
     /// the background and before the next user call, and `depersonalized` is emitted
     /// when it completes. A queued user change waiting for a new token is deleted
     /// instead (it belongs to the person leaving), with an `authenticationError`.
-    private func depersonalizeOnLane() async throws -> JSONValue {
+    private func depersonalizeOnLane(tokenGeneration: Int) async throws -> JSONValue {
         let answer = try await detachPerson()
         // Both "success" and "pending" end the person's session here, as the plugins'
-        // native bridges clear their JWT supplier on both; an error keeps everything.
+        // native bridges clear their JWT supplier on both; an error keeps everything. A
+        // token set after this call was written belongs to the next person: it stays.
         let epoch = self.epoch
-        tokens.set(nil)
+        if tokens.generation == tokenGeneration { tokens.set(nil) }
         if isCurrent(epoch), var installation = state.installation,
             installation.customAttributes != nil || installation.isPrimaryDevice == true
         {

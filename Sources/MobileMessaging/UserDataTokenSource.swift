@@ -11,6 +11,9 @@ struct UserDataTokenSource: Sendable {
     private var parsed: Result<UserDataJWT, UserDataJWTError>?
     /// What may be logged about `token`: its `kid` and claim names.
     private(set) var summary = "none"
+    /// Counts changes, so a call can tell whether the token was set again since it was
+    /// admitted (a logout drops only the token it was admitted under).
+    private(set) var generation = 0
 
     /// Sets the token; returns whether it changed.
     @discardableResult
@@ -18,6 +21,7 @@ struct UserDataTokenSource: Sendable {
         let token = newToken?.isEmpty == true ? nil : newToken
         guard token != self.token else { return false }
         self.token = token
+        generation += 1
         if let token {
             do throws(UserDataJWTError) {
                 parsed = .success(try UserDataJWT(parsing: token))
