@@ -17,12 +17,12 @@ struct ServerLiveMintExamplesTests {
         return (result.status, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), result.stderr)
     }
 
-    @Test("node mint.js", .enabled(if: interpreter("node") != nil, "node is not on PATH"))
+    @Test("node mint.js", .enabled(if: ExternalTools.runs(interpreter("node") != nil), "node is not on PATH"))
     func node() async throws {
         try await check(interpreter: try #require(Self.interpreter("node")), script: "mint.js")
     }
 
-    @Test("python3 mint.py", .enabled(if: interpreter("python3") != nil, "python3 is not on PATH"))
+    @Test("python3 mint.py", .enabled(if: ExternalTools.runs(interpreter("python3") != nil), "python3 is not on PATH"))
     func python() async throws {
         try await check(interpreter: try #require(Self.interpreter("python3")), script: "mint.py")
     }
