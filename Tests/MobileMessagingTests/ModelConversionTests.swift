@@ -226,6 +226,64 @@ import Testing
                         """))
     }
 
+    @Test(arguments: [
+        (#"{"userIdentity": {"externalUserId": "ada"}, "setDeviceAsPrimary": true}"#, true),
+        (#"{"userIdentity": {"externalUserId": "ada"}, "setDeviceAsPrimary": false}"#, false),
+        (#"{"userIdentity": {"externalUserId": "ada"}, "setDeviceAsPrimary": null}"#, false),
+        (#"{"userIdentity": {"externalUserId": "ada"}}"#, false),
+    ])
+    func setDeviceAsPrimaryIsAFlagLikeTheOthers(json: String, expected: Bool) throws {
+        #expect(try PersonalizeContext(wrapper: JSONValue(parsing: json)).setDeviceAsPrimary == expected)
+    }
+
+    /// Flutter's `PersonalizeContext.toJson` writes every key, nulls included.
+    @Test func flutterToJsonWithNullsIsAccepted() throws {
+        let context = try PersonalizeContext(
+            wrapper: JSONValue(
+                parsing: """
+                    {"userIdentity": {"externalUserId": "ada"}, "userAttributes": null,
+                     "forceDepersonalize": null, "keepAsLead": null, "setDeviceAsPrimary": null}
+                    """))
+        #expect(!context.forceDepersonalize && !context.keepAsLead && !context.setDeviceAsPrimary)
+        #expect(context.userAttributes == nil)
+        #expect(context.queryString == "forceDepersonalize=false&keepAsLead=false&setDeviceAsPrimary=false")
+    }
+
+    /// All three flags always go in the query, in the order of Android's
+    /// `MobileApiUserData.personalize` (iOS `PostPersonalize` sends the same three).
+    @Test(arguments: [
+        (#"{"forceDepersonalize": true}"#, "forceDepersonalize=true&keepAsLead=false&setDeviceAsPrimary=false"),
+        (#"{"keepAsLead": true}"#, "forceDepersonalize=false&keepAsLead=true&setDeviceAsPrimary=false"),
+        (#"{"setDeviceAsPrimary": true}"#, "forceDepersonalize=false&keepAsLead=false&setDeviceAsPrimary=true"),
+        (#"{"forceDepersonalize": true, "keepAsLead": true, "setDeviceAsPrimary": true}"#,
+         "forceDepersonalize=true&keepAsLead=true&setDeviceAsPrimary=true"),
+    ])
+    func queryStringCarriesAllThreeFlags(flags: String, query: String) throws {
+        var object = try #require(JSONValue(parsing: flags).objectValue)
+        object["userIdentity"] = ["externalUserId": "ada"]
+        let context = try PersonalizeContext(wrapper: .object(object))
+        #expect(context.queryString == query)
+        #expect(context.apiBody == ["userIdentity": ["externalUserId": "ada"]], "the flags are not in the body")
+    }
+
+    /// "Set" as the SDKs send it: iOS `MMUserIdentity.init?` needs a non-nil
+    /// externalUserId or a non-empty phones/emails list; Android's plugin
+    /// (`UserJson.userIdentityFromJSON`) also drops empty strings from the lists.
+    @Test(arguments: [
+        (#"{}"#, false),
+        (#"{"externalUserId": null, "phones": null, "emails": null}"#, false),
+        (#"{"phones": [], "emails": []}"#, false),
+        (#"{"emails": [""], "phones": ["", ""]}"#, false),
+        (#"{"externalUserId": "ada"}"#, true),
+        (#"{"externalUserId": ""}"#, true),
+        (#"{"phones": ["385911234567"]}"#, true),
+        (#"{"emails": ["", "ada@example.com"]}"#, true),
+    ])
+    func identityWithoutAnyFieldSetIsDetected(identity: String, hasIdentity: Bool) throws {
+        let context = try PersonalizeContext(wrapper: ["userIdentity": JSONValue(parsing: identity)])
+        #expect(context.hasIdentity == hasIdentity)
+    }
+
     @Test func flagsDefaultToFalseAndAttributesAreOptional() throws {
         let context = try PersonalizeContext(wrapper: ["userIdentity": ["externalUserId": "ada"], "keepAsLead": true])
         #expect(!context.forceDepersonalize)
@@ -248,6 +306,7 @@ import Testing
         (#"{"userIdentity": {}, "forceDepersonalize": "true"}"#, "context.forceDepersonalize", "must be a boolean, got a string"),
         (#"{"userIdentity": {}, "keepAsLead": 1}"#, "context.keepAsLead", "must be a boolean, got a number"),
         (#"{"userIdentity": {}, "depersonalize": true}"#, "context.depersonalize", "is not a known field"),
+        (#"{"userIdentity": {}, "setDeviceAsPrimary": "yes"}"#, "context.setDeviceAsPrimary", "must be a boolean, got a string"),
         ("[]", "context", "must be an object, got an array"),
     ])
     func invalidInputNamesTheField(json: String, field: String, reason: String) {
