@@ -2,11 +2,11 @@ import JSON
 
 /// One app installation as the Mobile API knows it.
 ///
-/// Field names follow the wrappers' Installation object; ``fields`` maps them to the
-/// server's names. `deviceTimezoneId` and the server's `deviceTimezoneOffset` carry the
-/// same string unchanged in both directions: the core has no time-zone database and
-/// does not turn a zone id into an offset or back, so whatever the app or the server
-/// wrote there is what the other side sees.
+/// Field names follow the wrappers' Installation object (iOS
+/// `MMInstallation.dictionaryRepresentation`, Android `Installation`, Flutter
+/// `Installation.toJson`); ``fields`` maps them to the server's names.
+/// `deviceTimezoneOffset` is the same string on both sides: the core has no time-zone
+/// database and passes on whatever the app or the server wrote there.
 struct Installation: WireRecord {
     var pushRegistrationId: String?
     var isPrimaryDevice: Bool?
@@ -20,11 +20,13 @@ struct Installation: WireRecord {
     var deviceModel: String?
     var deviceSecure: Bool?
     var language: String?
-    var deviceTimezoneId: String?
+    var deviceTimezoneOffset: String?
     var applicationUserId: String?
     var deviceName: String?
     var customAttributes: JSONObject?
-    /// Server-only: the push service and its device token (not in the wrappers' shape).
+    /// The push service and its device token: kept from the server's copy, not shown
+    /// (the schema's Installation has no such keys); accepted from the wrapper and
+    /// ignored, since Flutter's `Installation.toJson` always writes them.
     var pushServiceType: String?
     var pushServiceToken: String?
 
@@ -44,7 +46,7 @@ struct Installation: WireRecord {
             RecordField("deviceModel", .string(\.deviceModel)),
             RecordField("deviceSecure", .bool(\.deviceSecure)),
             RecordField("language", .string(\.language)),
-            RecordField("deviceTimezoneId", api: "deviceTimezoneOffset", .string(\.deviceTimezoneId)),
+            RecordField("deviceTimezoneOffset", .string(\.deviceTimezoneOffset)),
             RecordField("applicationUserId", .string(\.applicationUserId)),
             RecordField("deviceName", .string(\.deviceName)),
             RecordField("customAttributes", .attributes(\.customAttributes)),
@@ -65,13 +67,25 @@ extension Installation {
     /// The Mobile API's shape of the fields that are set.
     var apiJSON: JSONValue { .object(apiFields()) }
 
-    /// The wrappers' shape of the fields that are set.
-    var wrapperJSON: JSONValue { .object(wrapperFields()) }
+    /// The wrappers' shape of the fields that are set, with `isPrimaryDevice` always a
+    /// boolean (`false` when the server copy has none), as the native bridges answer it
+    /// (iOS `MMInstallation.isPrimaryDevice` is a `Bool`, default `false`).
+    var wrapperJSON: JSONValue {
+        var shown = self
+        shown.isPrimaryDevice = isPrimaryDevice ?? false
+        return .object(shown.wrapperFields())
+    }
+
+    /// The name React Native's typings (`index.d.ts`) give `deviceTimezoneOffset`; read
+    /// as that field, never written.
+    static let deviceTimezoneAlias = "deviceTimezoneId"
 
     /// Reads a wrapper Installation object as a change to save. `pushRegistrationId`
     /// is accepted (so a fetched installation can be saved back) but never sent: the
-    /// installation saved is always this one.
+    /// installation saved is always this one. `pushServiceType` and `pushServiceToken`
+    /// are type-checked and ignored.
     static func update(from value: JSONValue, path: String = "installation") throws(InvalidParameter) -> RecordUpdate<Installation> {
-        try parseUpdate(WireInput(value, path: path))
+        let input = try WireInput(value, path: path).renaming(deviceTimezoneAlias, to: "deviceTimezoneOffset")
+        return try parseUpdate(input)
     }
 }

@@ -1,11 +1,12 @@
 import JSON
 
 /// The argument of `personalize`: who this installation now belongs to, what to set on
-/// that person, and the two flags the Mobile API takes as query parameters.
+/// that person, and the three flags the Mobile API takes as query parameters.
 ///
 /// Wrappers' shape: `{userIdentity: {externalUserId, phones, emails}, userAttributes,
-/// forceDepersonalize, keepAsLead}`. Checking that the identity holds at least one
-/// field is left to the server, which answers `USER_IDENTITY_INVALID` as the SDKs expect.
+/// forceDepersonalize, keepAsLead, setDeviceAsPrimary}`; each flag may be `null` or left
+/// out (Flutter's `toJson` writes all three, `null` when unset), which means `false`, as
+/// in every native bridge.
 struct PersonalizeContext: Sendable, Equatable {
     var externalUserId: String?
     var phones: [String]?
@@ -16,13 +17,18 @@ struct PersonalizeContext: Sendable, Equatable {
     var forceDepersonalize: Bool
     /// Keep the person a lead rather than turning it into a customer.
     var keepAsLead: Bool
+    /// Make this installation the person's primary one.
+    var setDeviceAsPrimary: Bool
 
     static let identityKeys: Set<String> = ["externalUserId", "phones", "emails"]
+    static let keys: Set<String> = ["userIdentity", "userAttributes", "forceDepersonalize", "keepAsLead", "setDeviceAsPrimary"]
 
-    /// Reads the wrappers' context object strictly, naming the offending field.
+    /// Reads the wrappers' context object strictly, naming the offending field. An
+    /// identity with no field set is read (see ``hasIdentity``): refusing it is the
+    /// caller's decision, with its own error code.
     init(wrapper value: JSONValue, path: String = "context") throws(InvalidParameter) {
         let input = try WireInput(value, path: path)
-        try input.rejectUnknownKeys(["userIdentity", "userAttributes", "forceDepersonalize", "keepAsLead"])
+        try input.rejectUnknownKeys(Self.keys)
 
         guard case .value(let identity) = try input.object("userIdentity") else {
             throw InvalidParameter(field: input.fieldPath("userIdentity"), reason: "is required (an object)")
@@ -38,6 +44,23 @@ struct PersonalizeContext: Sendable, Equatable {
         }
         forceDepersonalize = try input.bool("forceDepersonalize").value ?? false
         keepAsLead = try input.bool("keepAsLead").value ?? false
+        setDeviceAsPrimary = try input.bool("setDeviceAsPrimary").value ?? false
+    }
+
+    /// Whether the identity holds a field the SDKs would send: an `externalUserId` (any
+    /// string, as both SDKs), or a phone or email that is not empty. iOS
+    /// `MMUserIdentity.init?` refuses an identity with none (nil externalUserId, nil or
+    /// empty lists); Android's plugin (`UserJson.userIdentityFromJSON`) drops empty
+    /// strings and empty lists. Without one the core answers `USER_IDENTITY_INVALID`
+    /// (`UserIdentity does not have any identity field set`) and sends nothing.
+    var hasIdentity: Bool {
+        externalUserId != nil || (phones ?? []).contains { !$0.isEmpty } || (emails ?? []).contains { !$0.isEmpty }
+    }
+
+    /// The query of `POST .../personalize`: all three flags, always, in the order of
+    /// Android's `MobileApiUserData.personalize` (iOS `PostPersonalize` sends the same).
+    var queryString: String {
+        "forceDepersonalize=\(forceDepersonalize)&keepAsLead=\(keepAsLead)&setDeviceAsPrimary=\(setDeviceAsPrimary)"
     }
 
     /// The request body: `{"userIdentity": {...}, "userAttributes": {...}}` in the

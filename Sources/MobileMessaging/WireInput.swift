@@ -37,6 +37,20 @@ struct WireInput {
 
     func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// This input with `alias` read as `key`: a second name a wrapper's typings give a
+    /// field. The alias must be a string or `null`; given with `key`, both must agree.
+    func renaming(_ alias: String, to key: String) throws(InvalidParameter) -> WireInput {
+        guard let value = object[alias] else { return self }
+        _ = try string(alias)
+        if let existing = object[key], existing != value {
+            throw InvalidParameter(field: fieldPath(alias), reason: "names the same field as \(key); give one of them")
+        }
+        var renamed = object
+        renamed[alias] = nil
+        renamed[key] = value
+        return try WireInput(.object(renamed), path: path)
+    }
+
     /// Refuses keys the method does not know: a typo such as `firstname` would
     /// otherwise be dropped without a word.
     func rejectUnknownKeys(_ known: Set<String>) throws(InvalidParameter) {

@@ -22,7 +22,9 @@ struct RecordField<Record> {
         /// Shown to the wrapper and accepted back (so a fetched object can be saved
         /// again as is), but never sent: the server owns it (`type`, `pushRegistrationId`).
         case readOnly
-        /// Kept from the server's copy only; not part of the wrappers' shape.
+        /// Kept from the server's copy; not part of the wrappers' shape. Accepted from
+        /// the wrapper (type-checked) and ignored, for wrappers that write every field
+        /// they know back (Flutter's `Installation.toJson`).
         case serverOnly
     }
 
@@ -108,14 +110,17 @@ extension WireRecord {
     }
 
     /// Reads wrapper input strictly. Writable fields are recorded in the update; read-only
-    /// ones are type-checked and ignored; `otherKeys` are the caller's to read; any
-    /// other key is refused.
+    /// and server-only ones are type-checked and ignored; `otherKeys` are the caller's to
+    /// read; any other key is refused.
     static func parseUpdate(_ input: WireInput, otherKeys: Set<String> = []) throws(InvalidParameter) -> RecordUpdate<Self> {
-        let wrapperFields = fields.filter { $0.access != .serverOnly }
-        try input.rejectUnknownKeys(Set(wrapperFields.map(\.wrapperKey)).union(otherKeys))
+        try input.rejectUnknownKeys(Set(fields.map(\.wrapperKey)).union(otherKeys))
         var update = RecordUpdate<Self>()
-        for field in wrapperFields {
+        for field in fields {
             let key = field.wrapperKey
+            if field.access == .serverOnly {
+                try typeCheck(field, in: input)
+                continue
+            }
             let mentioned: Bool
             switch field.kind {
             case .string(let path, let check):
@@ -145,6 +150,17 @@ extension WireRecord {
             if mentioned && field.access == .writable { update.mentioned.insert(key) }
         }
         return update
+    }
+
+    /// Refuses a value of the wrong kind for `field` without keeping it.
+    private static func typeCheck(_ field: RecordField<Self>, in input: WireInput) throws(InvalidParameter) {
+        let key = field.wrapperKey
+        switch field.kind {
+        case .string: _ = try input.string(key)
+        case .bool: _ = try input.bool(key)
+        case .list: _ = try input.strings(key)
+        case .attributes: if case .value(let attributes) = try input.object(key) { _ = try CustomAttributes.parse(attributes) }
+        }
     }
 }
 

@@ -45,15 +45,18 @@ struct WrapperExamplesTests {
         #expect(Self.step(lines, "personalize")?["ok"] == true)
         #expect(Self.step(lines, "saveUser")?["ok"] == true)
         #expect(Self.step(lines, "fetchUser")?["ok"] == true)
+        #expect(Self.step(lines, "getUser")?["ok"] == true)
         #expect(Self.step(lines, "userUpdated event") != nil, "the registerReceiver callback got no userUpdated")
         #expect(Self.step(lines, "mmcore exit")?["status"] == 0)
     }
 
-    @Test("React Native-style: promises and subscribe()", .enabled(if: ExternalTools.runs(ExternalTools.node != nil), "node is not on PATH"))
+    @Test("React Native-style: the plugin's callbacks and subscribe()", .enabled(if: ExternalTools.runs(ExternalTools.node != nil), "node is not on PATH"))
     func reactNative() async throws {
         let lines = try await Self.runNodeExample("react-native/example.js")
         #expect(Self.step(lines, "saveUser without a token")?["error"]?["httpStatus"] == 401)
-        for name in ["registrationUpdated", "personalize", "saveUser", "saveUser with a bad birthday", "saveInstallation",
+        #expect(Self.step(lines, "getInstallation")?["isPrimaryDevice"]?.boolValue != nil, "isPrimaryDevice is a boolean")
+        for name in ["registrationUpdated", "personalize", "saveUser", "getUser", "saveUser with a bad birthday", "saveInstallation",
+                     "getInstallation",
                      "setInstallationAsPrimary", "depersonalize", "event userUpdated", "event personalized",
                      "event depersonalized", "event installationUpdated", "mmcore exit"] {
             #expect(Self.step(lines, name)?["ok"] == true, "step \(name): \(Self.step(lines, name)?.serialized ?? "missing")")
@@ -120,6 +123,13 @@ struct WrapperExamplesTests {
     func flutterReadme() throws {
         let readme = try String(contentsOf: Self.examples.appendingPathComponent("flutter/README.md"), encoding: .utf8)
         #expect(readme.contains("PlatformException(code: data['code']"))
+        // What the real plugin sends: jsonEncode'd models in, jsonDecode'd answers out.
+        for call in ["invokeMethod('init', jsonEncode(configuration.toJson()))", "invokeMethod('saveUser', jsonEncode(userData.toJson()))",
+                     "invokeMethod('personalize', jsonEncode(context.toJson()))",
+                     "invokeMethod('saveInstallation', jsonEncode(installation.toJson()))",
+                     "jsonDecode(await _channel.invokeMethod('getUser'))", "jsonDecode(await _channel.invokeMethod('getInstallation'))"] {
+            #expect(readme.contains(call), "the Flutter README does not show \(call)")
+        }
         let schema = try SchemaExamplesReplayTests.schema()
         #expect(schema["x-wrapper-error-mapping"]?["flutter"] == "PlatformException(code: data.code, message: data.description, details: data).")
     }

@@ -28,7 +28,7 @@ import Testing
                                   "orders": [{"id": 1, "item": "engine"}]},
              "type": "CUSTOMER",
              "installations": [{"pushRegistrationId": "reg-1", "isPrimaryDevice": true,
-                                "isPushRegistrationEnabled": true, "os": "Linux", "deviceTimezoneId": "GMT+01:00"}]}
+                                "isPushRegistrationEnabled": true, "os": "Linux", "deviceTimezoneOffset": "GMT+01:00"}]}
             """)
 
     @Test func serverShapeToWrapperShape() {
@@ -155,7 +155,7 @@ import Testing
             {"pushRegistrationId": "reg-1", "isPrimaryDevice": false, "isPushRegistrationEnabled": true,
              "notificationsEnabled": false, "sdkVersion": "0.1.0", "appVersion": "2.0", "os": "Android",
              "osVersion": "14", "deviceManufacturer": "Acme", "deviceModel": "A1", "deviceSecure": true,
-             "language": "hr", "deviceTimezoneId": "GMT+01:00", "applicationUserId": "u-1",
+             "language": "hr", "deviceTimezoneOffset": "GMT+01:00", "applicationUserId": "u-1",
              "deviceName": "Ada's phone", "customAttributes": {"theme": "dark"}}
             """)
 
@@ -188,11 +188,65 @@ import Testing
         #expect(JSONValue.object(update.patchBody(base: base)) == ["isPrimary": true])
     }
 
+    @Test func isPrimaryDeviceIsAlwaysABoolean() {
+        // The native bridges answer a Bool (iOS MMInstallation.isPrimaryDevice, default false).
+        #expect(Installation().wrapperJSON == ["isPrimaryDevice": false])
+        let withoutFlag = Installation(api: ["pushRegId": "reg-2", "os": "Linux"])
+        #expect(withoutFlag.wrapperJSON == ["pushRegistrationId": "reg-2", "isPrimaryDevice": false, "os": "Linux"])
+        #expect(withoutFlag.apiJSON == ["pushRegId": "reg-2", "os": "Linux"], "the server copy is not invented")
+        let user = UserData(api: ["instances": [["pushRegId": "reg-2"]]])
+        #expect(user.wrapperJSON["installations"] == [["pushRegistrationId": "reg-2", "isPrimaryDevice": false]])
+    }
+
+    /// What Flutter's `Installation.toJson` writes (every key, nulls included) after a
+    /// `fetchInstallation`: accepted as is, the read-only keys ignored.
+    static let flutterInstallation = JSONValue(
+        parsing: """
+            {"pushRegistrationId": "reg-1", "pushServiceToken": "tok", "pushServiceType": "Firebase",
+             "isPrimaryDevice": true, "isPushRegistrationEnabled": true, "notificationsEnabled": null,
+             "sdkVersion": "0.1.0", "appVersion": null, "os": "Android", "osVersion": "14",
+             "deviceManufacturer": "Acme", "deviceModel": "A1", "deviceSecure": true, "language": "hr",
+             "deviceTimezoneOffset": "GMT+01:00", "applicationUserId": "u-1", "deviceName": "Ada's phone",
+             "customAttributes": {"theme": "dark"}}
+            """)
+
+    @Test func flutterToJsonIsAcceptedAndPushServiceFieldsIgnored() throws {
+        let update = try Installation.update(from: Self.flutterInstallation)
+        #expect(!update.mentioned.contains("pushServiceToken"))
+        #expect(!update.mentioned.contains("pushServiceType"))
+        #expect(update.values.pushServiceToken == nil)
+        #expect(update.values.pushServiceType == nil)
+        let base = Installation(api: Self.server.objectValue!)
+        // Only what differs from the server copy goes out; never the push service fields.
+        #expect(
+            JSONValue.object(update.patchBody(base: base))
+                == ["isPrimary": true, "notificationsEnabled": nil, "appVersion": nil])
+        let nulls = try Installation.update(from: ["pushServiceToken": nil, "pushServiceType": nil])
+        #expect(nulls.mentioned.isEmpty)
+    }
+
+    @Test func theReactNativeTypingsNameIsReadAsDeviceTimezoneOffset() throws {
+        // RN's index.d.ts declares `deviceTimezoneId`; the native bridges read and write
+        // `deviceTimezoneOffset` (iOS MMInstallation.dictionaryRepresentation).
+        let update = try Installation.update(from: ["deviceTimezoneId": "GMT+02:00"])
+        #expect(JSONValue.object(update.patchBody(base: nil)) == ["deviceTimezoneOffset": "GMT+02:00"])
+        let both = try Installation.update(from: ["deviceTimezoneId": "GMT", "deviceTimezoneOffset": "GMT"])
+        #expect(JSONValue.object(both.patchBody(base: nil)) == ["deviceTimezoneOffset": "GMT"])
+        #expect(try Installation.update(from: ["deviceTimezoneId": nil]).mentioned == ["deviceTimezoneOffset"])
+        let installation = Installation(api: ["deviceTimezoneOffset": "GMT+02:00"])
+        #expect(installation.wrapperJSON["deviceTimezoneId"] == nil)
+        #expect(installation.wrapperJSON["deviceTimezoneOffset"] == "GMT+02:00")
+    }
+
     @Test(arguments: [
         (#"{"isPrimaryDevice": "yes"}"#, "installation.isPrimaryDevice", "must be a boolean, got a string"),
-        (#"{"pushServiceToken": "x"}"#, "installation.pushServiceToken", "is not a known field"),
+        (#"{"pushServiceToken": 1}"#, "installation.pushServiceToken", "must be a string, got a number"),
+        (#"{"pushServiceType": true}"#, "installation.pushServiceType", "must be a string, got a boolean"),
         (#"{"isPrimary": true}"#, "installation.isPrimary", "is not a known field"),
+        (#"{"deviceTimezoneOffset": 60}"#, "installation.deviceTimezoneOffset", "must be a string, got a number"),
         (#"{"deviceTimezoneId": 60}"#, "installation.deviceTimezoneId", "must be a string, got a number"),
+        (#"{"deviceTimezoneId": "GMT", "deviceTimezoneOffset": "GMT+01:00"}"#, "installation.deviceTimezoneId",
+         "names the same field as deviceTimezoneOffset; give one of them"),
         (#"{"customAttributes": {"x": {}}}"#, "installation.customAttributes.x",
          "must be a string, number, boolean or list of objects, got an object"),
         ("true", "installation", "must be an object, got a boolean"),
@@ -226,6 +280,64 @@ import Testing
                         """))
     }
 
+    @Test(arguments: [
+        (#"{"userIdentity": {"externalUserId": "ada"}, "setDeviceAsPrimary": true}"#, true),
+        (#"{"userIdentity": {"externalUserId": "ada"}, "setDeviceAsPrimary": false}"#, false),
+        (#"{"userIdentity": {"externalUserId": "ada"}, "setDeviceAsPrimary": null}"#, false),
+        (#"{"userIdentity": {"externalUserId": "ada"}}"#, false),
+    ])
+    func setDeviceAsPrimaryIsAFlagLikeTheOthers(json: String, expected: Bool) throws {
+        #expect(try PersonalizeContext(wrapper: JSONValue(parsing: json)).setDeviceAsPrimary == expected)
+    }
+
+    /// Flutter's `PersonalizeContext.toJson` writes every key, nulls included.
+    @Test func flutterToJsonWithNullsIsAccepted() throws {
+        let context = try PersonalizeContext(
+            wrapper: JSONValue(
+                parsing: """
+                    {"userIdentity": {"externalUserId": "ada"}, "userAttributes": null,
+                     "forceDepersonalize": null, "keepAsLead": null, "setDeviceAsPrimary": null}
+                    """))
+        #expect(!context.forceDepersonalize && !context.keepAsLead && !context.setDeviceAsPrimary)
+        #expect(context.userAttributes == nil)
+        #expect(context.queryString == "forceDepersonalize=false&keepAsLead=false&setDeviceAsPrimary=false")
+    }
+
+    /// All three flags always go in the query, in the order of Android's
+    /// `MobileApiUserData.personalize` (iOS `PostPersonalize` sends the same three).
+    @Test(arguments: [
+        (#"{"forceDepersonalize": true}"#, "forceDepersonalize=true&keepAsLead=false&setDeviceAsPrimary=false"),
+        (#"{"keepAsLead": true}"#, "forceDepersonalize=false&keepAsLead=true&setDeviceAsPrimary=false"),
+        (#"{"setDeviceAsPrimary": true}"#, "forceDepersonalize=false&keepAsLead=false&setDeviceAsPrimary=true"),
+        (#"{"forceDepersonalize": true, "keepAsLead": true, "setDeviceAsPrimary": true}"#,
+         "forceDepersonalize=true&keepAsLead=true&setDeviceAsPrimary=true"),
+    ])
+    func queryStringCarriesAllThreeFlags(flags: String, query: String) throws {
+        var object = try #require(JSONValue(parsing: flags).objectValue)
+        object["userIdentity"] = ["externalUserId": "ada"]
+        let context = try PersonalizeContext(wrapper: .object(object))
+        #expect(context.queryString == query)
+        #expect(context.apiBody == ["userIdentity": ["externalUserId": "ada"]], "the flags are not in the body")
+    }
+
+    /// "Set" as the SDKs send it: iOS `MMUserIdentity.init?` needs a non-nil
+    /// externalUserId or a non-empty phones/emails list; Android's plugin
+    /// (`UserJson.userIdentityFromJSON`) also drops empty strings from the lists.
+    @Test(arguments: [
+        (#"{}"#, false),
+        (#"{"externalUserId": null, "phones": null, "emails": null}"#, false),
+        (#"{"phones": [], "emails": []}"#, false),
+        (#"{"emails": [""], "phones": ["", ""]}"#, false),
+        (#"{"externalUserId": "ada"}"#, true),
+        (#"{"externalUserId": ""}"#, true),
+        (#"{"phones": ["385911234567"]}"#, true),
+        (#"{"emails": ["", "ada@example.com"]}"#, true),
+    ])
+    func identityWithoutAnyFieldSetIsDetected(identity: String, hasIdentity: Bool) throws {
+        let context = try PersonalizeContext(wrapper: ["userIdentity": JSONValue(parsing: identity)])
+        #expect(context.hasIdentity == hasIdentity)
+    }
+
     @Test func flagsDefaultToFalseAndAttributesAreOptional() throws {
         let context = try PersonalizeContext(wrapper: ["userIdentity": ["externalUserId": "ada"], "keepAsLead": true])
         #expect(!context.forceDepersonalize)
@@ -248,6 +360,7 @@ import Testing
         (#"{"userIdentity": {}, "forceDepersonalize": "true"}"#, "context.forceDepersonalize", "must be a boolean, got a string"),
         (#"{"userIdentity": {}, "keepAsLead": 1}"#, "context.keepAsLead", "must be a boolean, got a number"),
         (#"{"userIdentity": {}, "depersonalize": true}"#, "context.depersonalize", "is not a known field"),
+        (#"{"userIdentity": {}, "setDeviceAsPrimary": "yes"}"#, "context.setDeviceAsPrimary", "must be a boolean, got a string"),
         ("[]", "context", "must be an object, got an array"),
     ])
     func invalidInputNamesTheField(json: String, field: String, reason: String) {

@@ -1,55 +1,81 @@
-// The plugin's JavaScript face, in the wrappers' callback style, over `cordova.exec`
-// (here the Node shim; on a device, Cordova's own). Method names and argument order are
-// the JSON-RPC methods' (schema/openrpc.json).
+// The plugin's JavaScript face, in the Cordova plugin's own callback API
+// (www/MobileMessagingCordova.js of infobip/mobile-messaging-cordova-plugin), over
+// `cordova.exec` (here the Node shim; on a device, Cordova's own). Actions and argument
+// order are the JSON-RPC methods' (schema/openrpc.json).
+//
+// As in the plugin: `register(eventName, handler)` (alias `on`) takes the events it
+// lists, and `handler(payload)` gets the payload itself; `setUserDataJwt(jwt,
+// errorCallback)` has no success callback (the native side sets the token in place and
+// answers nothing); error callbacks receive error.data, {code, description, domain, ...}.
+// `setUserDataJwtProvider` is not the plugin's: it answers the core's requestUserDataJwt
+// (the opt-in userDataJwtProvider).
 'use strict';
 const SERVICE = 'MobileMessagingCordova';
+
+// The plugin's supportedEvents for the user-data area, and the core's own authenticationError.
+const SUPPORTED_EVENTS = [
+  'registrationUpdated', 'installationUpdated', 'userUpdated', 'personalized', 'depersonalized', 'authenticationError',
+];
+
+const noop = () => {};
 
 class MobileMessagingCordova {
   constructor(cordova) {
     this.cordova = cordova;
     this.handlers = new Map();
+    this.supportedEvents = SUPPORTED_EVENTS;
   }
 
   /** Starts the core; `onInitError(error)` receives {code, description, domain} on failure. */
-  init(config, onSuccess, onInitError) {
-    this.cordova.exec((event) => this.dispatch(event), () => {}, SERVICE, 'registerReceiver', [[]]);
-    this.cordova.exec(onSuccess, onInitError, SERVICE, 'init', [config]);
+  init(config, callback = noop, onInitError = noop) {
+    if (!config.applicationCode) { onInitError('No application code provided'); return; }
+    this.cordova.exec((event) => this.dispatch(event), noop, SERVICE, 'registerReceiver', [SUPPORTED_EVENTS]);
+    this.cordova.exec(callback, onInitError, SERVICE, 'init', [config]);
   }
 
-  /** `handler(payload)` for every event called `eventName` (registrationUpdated, userUpdated, ...). */
+  /** `handler(payload)` for every event called `eventName`; names outside the supported list are ignored. */
   register(eventName, handler) {
+    if (!SUPPORTED_EVENTS.includes(eventName)) return;
     if (!this.handlers.has(eventName)) this.handlers.set(eventName, []);
     this.handlers.get(eventName).push(handler);
   }
+
+  on(eventName, handler) { this.register(eventName, handler); }
 
   unregister(eventName, handler) {
     this.handlers.set(eventName, (this.handlers.get(eventName) || []).filter((h) => h !== handler));
   }
 
-  /** `provider({reason, externalUserId})` returns a token, null, or a promise (needs userDataJwtProvider: true). */
+  off(eventName, handler) { this.unregister(eventName, handler); }
+
+  unregisterAllHandlers(eventName) { this.handlers.set(eventName, []); }
+
+  /** Not the plugin's: `provider({reason, externalUserId})` returns a token, null, or a promise. */
   setUserDataJwtProvider(provider) {
-    this.cordova.exec(provider, () => {}, SERVICE, 'registerUserDataJwtProvider', []);
+    this.cordova.exec(provider, noop, SERVICE, 'registerUserDataJwtProvider', []);
   }
 
-  setUserDataJwt(jwt, onSuccess, onError) { this.exec('setUserDataJwt', [jwt], onSuccess, onError); }
-  saveUser(userData, onSuccess, onError) { this.exec('saveUser', [userData], onSuccess, onError); }
-  fetchUser(onSuccess, onError) { this.exec('fetchUser', [], onSuccess, onError); }
-  getUser(onSuccess, onError) { this.exec('getUser', [], onSuccess, onError); }
-  personalize(context, onSuccess, onError) { this.exec('personalize', [context], onSuccess, onError); }
-  depersonalize(onSuccess, onError) { this.exec('depersonalize', [], onSuccess, onError); }
-  saveInstallation(installation, onSuccess, onError) { this.exec('saveInstallation', [installation], onSuccess, onError); }
-  fetchInstallation(onSuccess, onError) { this.exec('fetchInstallation', [], onSuccess, onError); }
-  getInstallation(onSuccess, onError) { this.exec('getInstallation', [], onSuccess, onError); }
-  setInstallationAsPrimary(pushRegistrationId, primary, onSuccess, onError) {
-    this.exec('setInstallationAsPrimary', [pushRegistrationId, primary], onSuccess, onError);
-  }
-  depersonalizeInstallation(pushRegistrationId, onSuccess, onError) {
-    this.exec('depersonalizeInstallation', [pushRegistrationId], onSuccess, onError);
-  }
-  cleanup(onSuccess, onError) { this.exec('cleanup', [], onSuccess, onError); }
+  /** No success callback, as in the plugin: the token applies to the calls made after this one. */
+  setUserDataJwt(jwt, errorCallback) { this.cordova.exec(noop, errorCallback, SERVICE, 'setUserDataJwt', [jwt]); }
 
-  exec(action, args, onSuccess, onError) {
-    this.cordova.exec(onSuccess, onError, SERVICE, action, args);
+  saveUser(userData, callback, errorCallback) { this.exec('saveUser', [userData], callback, errorCallback); }
+  fetchUser(callback, errorCallback) { this.exec('fetchUser', [], callback, errorCallback); }
+  getUser(callback, errorCallback) { this.exec('getUser', [], callback, errorCallback); }
+  personalize(context, callback, errorCallback) { this.exec('personalize', [context], callback, errorCallback); }
+  depersonalize(callback, errorCallback) { this.exec('depersonalize', [], callback, errorCallback); }
+  saveInstallation(installation, callback, errorCallback) { this.exec('saveInstallation', [installation], callback, errorCallback); }
+  fetchInstallation(callback, errorCallback) { this.exec('fetchInstallation', [], callback, errorCallback); }
+  getInstallation(callback, errorCallback) { this.exec('getInstallation', [], callback, errorCallback); }
+  setInstallationAsPrimary(pushRegistrationId, primary, callback, errorCallback) {
+    this.exec('setInstallationAsPrimary', [pushRegistrationId, primary], callback, errorCallback);
+  }
+  depersonalizeInstallation(pushRegistrationId, callback, errorCallback) {
+    this.exec('depersonalizeInstallation', [pushRegistrationId], callback, errorCallback);
+  }
+  cleanup(callback, errorCallback) { this.exec('cleanup', [], callback, errorCallback); }
+
+  exec(action, args, callback, errorCallback) {
+    this.cordova.exec(callback, errorCallback, SERVICE, action, args);
   }
 
   dispatch([eventName, payload]) {
@@ -57,4 +83,4 @@ class MobileMessagingCordova {
   }
 }
 
-module.exports = { MobileMessagingCordova };
+module.exports = { MobileMessagingCordova, SUPPORTED_EVENTS };

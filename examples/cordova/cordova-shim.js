@@ -13,11 +13,17 @@
 //   `{reason, externalUserId}` whenever the core sends `requestUserDataJwt`; it returns a
 //   token, null, or a promise of one.
 // The error callback always receives `error.data`: {code, description, domain, ...}.
+//
+// On a device, the plugin's native side handles `setUserDataJwt` in place before it
+// takes the next command (it only swaps the token supplier and answers nothing), so a
+// call made right after it uses the new token. The shim keeps that order: calls made
+// after a `setUserDataJwt` are written to mmcore once it has answered that one.
 'use strict';
 const { MMCoreTransport } = require('../node/mmcore-transport.js');
 
 function createCordova(transportOptions) {
   const transport = new MMCoreTransport(transportOptions);
+  let tokenSet = Promise.resolve();
 
   function exec(success, error, service, action, args) {
     const ok = success || (() => {});
@@ -33,7 +39,9 @@ function createCordova(transportOptions) {
       transport.handleRequest('requestUserDataJwt', (params) => ok(params));
       return;
     }
-    transport.call(action, args || []).then(
+    const answered = tokenSet.then(() => transport.call(action, args || []));
+    if (action === 'setUserDataJwt') tokenSet = answered.catch(() => {});
+    answered.then(
       (result) => ok(result),
       (failure) => fail(failure.data || { code: 'BRIDGE_ERROR', description: String(failure.message), domain: 'cordova-shim' }),
     );

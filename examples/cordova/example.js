@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A Cordova-style app session against a live Mobile API, in the wrappers' callback style:
+// A Cordova-style app session against a live Mobile API, in the Cordova plugin's callback API:
 // init, the registration event, saveUser refused (error callback with error.data),
 // an expired token caught on the device, then personalize and save with a token from
 // the app's provider (or set by the app when the core does not ask a provider).
@@ -45,13 +45,19 @@ then(() => {
 then(() => mobileMessaging.saveUser({ firstName: 'Ada' },
   (user) => { expect('saveUser without a token', false, { user }); next(); },
   (error) => { expect('saveUser without a token', error.code === 'ACCESS_TOKEN_MISSING', { error }); next(); }));
-then(() => mobileMessaging.setUserDataJwt(token({ lifetime: -60 }), () => next(), (error) => { expect('setUserDataJwt', false, { error }); next(); }));
-then(() => mobileMessaging.saveUser({ firstName: 'Ada' },
-  (user) => { expect('saveUser with an expired token', false, { user }); next(); },
-  (error) => { expect('saveUser with an expired token', error.code === 'JWT_TOKEN_EXPIRED' && error.domain === 'com.mobile-messaging', { error }); next(); }));
+// setUserDataJwt has no success callback (as in the plugin): the token applies to the
+// calls made after it, so the next call follows at once.
+const setUserDataJwtFailed = (error) => expect('setUserDataJwt', false, { error });
+then(() => {
+  mobileMessaging.setUserDataJwt(token({ lifetime: -60 }), setUserDataJwtFailed);
+  mobileMessaging.saveUser({ firstName: 'Ada' },
+    (user) => { expect('saveUser with an expired token', false, { user }); next(); },
+    (error) => { expect('saveUser with an expired token', error.code === 'JWT_TOKEN_EXPIRED' && error.domain === 'com.mobile-messaging', { error }); next(); });
+});
 then(() => {
   providerGivesTokens = true;
-  mobileMessaging.setUserDataJwt(null, () => next(), (error) => { expect('setUserDataJwt null', false, { error }); next(); });
+  mobileMessaging.setUserDataJwt(null, setUserDataJwtFailed);
+  next();
 });
 // The provider now has tokens. A core that asks it (userDataJwtProvider) gets one for
 // personalize; one that does not refuses with ACCESS_TOKEN_MISSING, and the app then
@@ -63,7 +69,8 @@ then(() => {
     (error) => {
       if (error.code !== 'ACCESS_TOKEN_MISSING' || !retry) { expect('personalize', false, { error }); next(); return; }
       tokenVia = 'setUserDataJwt';
-      mobileMessaging.setUserDataJwt(token(), () => personalize(false), (failure) => { expect('setUserDataJwt', false, { failure }); next(); });
+      mobileMessaging.setUserDataJwt(token(), setUserDataJwtFailed);
+      personalize(false);
     });
   personalize(true);
 });
@@ -79,6 +86,9 @@ then(() => mobileMessaging.fetchUser(
 then(() => mobileMessaging.saveUser({ birthday: '10.12.1815' },
   (user) => { expect('saveUser with a bad birthday', false, { user }); next(); },
   (error) => { expect('saveUser with a bad birthday', error.code === 'INVALID_PARAMS' && error.field === 'userData.birthday', { error }); next(); }));
+then(() => mobileMessaging.getUser(
+  (user) => { expect('getUser', user.externalUserId === 'ada' && user.lastName === 'Lovelace', { lastName: user.lastName }); next(); },
+  (error) => { expect('getUser', false, { error }); next(); }));
 
 function finish() {
   report('provider asked', { reasonsAsked });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// A React Native-style session against a live Mobile API with promises and event
-// subscriptions: init, registration, a refused save, setUserDataJwt, personalize, save,
-// installation calls, depersonalize.
+// A React Native-style session against a live Mobile API, written against the React
+// Native plugin's callback API and event subscriptions: init, registration, a refused
+// save, setUserDataJwt, personalize, save, installation calls, depersonalize.
 //
 //   MMCORE_BIN=.build/debug/mmcore node examples/react-native/example.js \
 //     --server-url http://127.0.0.1:8080 --application-code APP --kid KEY_ID --secret HEX_SECRET
@@ -14,54 +14,78 @@ const { exampleSession } = require('../node/example-support.js');
 
 const session = exampleSession('rn');
 const { options, token, expect } = session;
+const mobileMessaging = createMobileMessaging({ stateDir: session.stateDir });
 
-async function main() {
-  const mobileMessaging = createMobileMessaging({ stateDir: session.stateDir });
-  const registered = new Promise((resolve) => mobileMessaging.subscribe('registrationUpdated', resolve));
-  const events = [];
-  for (const name of ['userUpdated', 'personalized', 'depersonalized', 'installationUpdated']) {
-    mobileMessaging.subscribe(name, () => events.push(name));
-  }
+// The steps run one after another: each ends by calling next() from its callback.
+const steps = [];
+const then = (step) => steps.push(step);
+const next = () => { const step = steps.shift(); if (step) step(); else finish(); };
+const failed = (name) => (error) => { expect(name, false, { error }); next(); };
 
-  await mobileMessaging.init({ applicationCode: options['application-code'], backendBaseURL: options['server-url'] });
-  const pushRegistrationId = await registered;
-  expect('registrationUpdated', typeof pushRegistrationId === 'string', { pushRegistrationId });
+const events = [];
+for (const name of ['userUpdated', 'personalized', 'depersonalized', 'installationUpdated']) {
+  mobileMessaging.subscribe(name, () => events.push(name));
+}
 
-  await mobileMessaging.saveUser({ firstName: 'Grace' }).then(
-    (user) => expect('saveUser without a token', false, { user }),
-    (error) => expect('saveUser without a token', error.code === 'ACCESS_TOKEN_MISSING' && error.httpStatus === 401, { error }),
-  );
+let pushRegistrationId;
+then(() => {
+  // Handlers get what the plugin's event emitter sends: an array holding the payload.
+  const subscription = mobileMessaging.subscribe('registrationUpdated', ([id]) => {
+    mobileMessaging.unsubscribe(subscription);
+    pushRegistrationId = id;
+    expect('registrationUpdated', typeof id === 'string' && id.length > 0, { pushRegistrationId: id });
+    next();
+  });
+  mobileMessaging.init({ applicationCode: options['application-code'], backendBaseURL: options['server-url'] },
+    () => {}, (error) => { expect('init', false, { error }); finish(); });
+});
+then(() => mobileMessaging.saveUser({ firstName: 'Grace' },
+  (user) => { expect('saveUser without a token', false, { user }); next(); },
+  (error) => { expect('saveUser without a token', error.code === 'ACCESS_TOKEN_MISSING' && error.httpStatus === 401, { error }); next(); }));
+then(() => mobileMessaging.setUserDataJwt(token({ sub: 'grace' }), () => next(), failed('setUserDataJwt')));
+then(() => mobileMessaging.personalize({ userIdentity: { externalUserId: 'grace' }, userAttributes: { lastName: 'Hopper' } },
+  (user) => { expect('personalize', user.externalUserId === 'grace' && user.lastName === 'Hopper', { lastName: user.lastName }); next(); },
+  failed('personalize')));
+then(() => mobileMessaging.saveUser({ firstName: 'Grace', emails: ['grace@example.com'] },
+  (user) => { expect('saveUser', user.externalUserId === 'grace' && user.emails.includes('grace@example.com'), { user }); next(); },
+  failed('saveUser')));
+then(() => mobileMessaging.getUser((user) => {
+  expect('getUser', user.firstName === 'Grace' && user.lastName === 'Hopper', { firstName: user.firstName });
+  next();
+}));
+then(() => mobileMessaging.saveUser({ birthday: '9.12.1906' },
+  (user) => { expect('saveUser with a bad birthday', false, { user }); next(); },
+  (error) => { expect('saveUser with a bad birthday', error.code === 'INVALID_PARAMS', { error }); next(); }));
+then(() => mobileMessaging.saveInstallation({ deviceName: 'Grace\'s phone' },
+  (installation) => {
+    expect('saveInstallation', installation.deviceName === 'Grace\'s phone' && installation.pushRegistrationId === pushRegistrationId, {});
+    next();
+  },
+  failed('saveInstallation')));
+then(() => mobileMessaging.getInstallation((installation) => {
+  expect('getInstallation', installation.deviceName === 'Grace\'s phone' && typeof installation.isPrimaryDevice === 'boolean',
+    { isPrimaryDevice: installation.isPrimaryDevice });
+  next();
+}));
+then(() => mobileMessaging.setInstallationAsPrimary(pushRegistrationId, true,
+  (installations) => {
+    expect('setInstallationAsPrimary', installations.some((i) => i.pushRegistrationId === pushRegistrationId && i.isPrimaryDevice === true), {});
+    next();
+  },
+  failed('setInstallationAsPrimary')));
+then(() => mobileMessaging.depersonalize(
+  (status) => { expect('depersonalize', status === 'success', { status }); setTimeout(next, 200); },
+  failed('depersonalize')));
 
-  await mobileMessaging.setUserDataJwt(token({ sub: 'grace' }));
-  const personalized = await mobileMessaging.personalize({ userIdentity: { externalUserId: 'grace' }, userAttributes: { lastName: 'Hopper' } });
-  expect('personalize', personalized.externalUserId === 'grace' && personalized.lastName === 'Hopper', { lastName: personalized.lastName });
-
-  const saved = await mobileMessaging.saveUser({ firstName: 'Grace', emails: ['grace@example.com'] });
-  expect('saveUser', saved.externalUserId === 'grace' && saved.emails.includes('grace@example.com'), { saved });
-
-  await mobileMessaging.saveUser({ birthday: '9.12.1906' }).then(
-    (user) => expect('saveUser with a bad birthday', false, { user }),
-    (error) => expect('saveUser with a bad birthday', error.code === 'INVALID_PARAMS', { error }),
-  );
-
-  const installation = await mobileMessaging.saveInstallation({ deviceName: 'Grace\'s phone' });
-  expect('saveInstallation', installation.deviceName === 'Grace\'s phone' && installation.pushRegistrationId === pushRegistrationId, {});
-
-  const installations = await mobileMessaging.setInstallationAsPrimary(pushRegistrationId, true);
-  expect('setInstallationAsPrimary', installations.some((i) => i.pushRegistrationId === pushRegistrationId && i.isPrimaryDevice === true), {});
-
-  expect('depersonalize', (await mobileMessaging.depersonalize()) === 'success', {});
-  await new Promise((resolve) => setTimeout(resolve, 200));
+function finish() {
   for (const name of ['userUpdated', 'personalized', 'depersonalized', 'installationUpdated']) {
     expect(`event ${name}`, events.includes(name), {});
   }
-
-  const status = await mobileMessaging.close();
-  expect('mmcore exit', status === 0, { status });
+  mobileMessaging.close().then((status) => {
+    expect('mmcore exit', status === 0, { status });
+    session.exit();
+  });
 }
 
-setTimeout(() => { expect('timeout', false, {}); process.exit(1); }, 60000).unref();
-main().then(
-  () => session.exit(),
-  (error) => { expect('unexpected failure', false, { error: error.code ? error : String(error) }); process.exit(1); },
-);
+setTimeout(() => { expect('timeout', false, { remainingSteps: steps.length }); process.exit(1); }, 60000).unref();
+next();
