@@ -70,11 +70,10 @@ struct MobileAPIClient: Sendable {
         return UserData(api: object)
     }
 
-    /// `POST /mobile/1/appinstance/{pushRegId}/personalize?forceDepersonalize=&keepAsLead=`
+    /// `POST /mobile/1/appinstance/{pushRegId}/personalize?forceDepersonalize=&keepAsLead=&setDeviceAsPrimary=`
     func personalize(_ own: String, context: PersonalizeContext, token: String?) async throws(MobileMessagingError) -> UserData? {
-        let query = "forceDepersonalize=\(context.forceDepersonalize)&keepAsLead=\(context.keepAsLead)"
         let answer = try await send(
-            "POST", installationPath(own) + "/personalize?" + query, token: token, pushRegistrationId: own, body: context.apiBody)
+            "POST", installationPath(own) + "/personalize?" + context.queryString, token: token, pushRegistrationId: own, body: context.apiBody)
         guard let object = answer.json?.objectValue, !object.isEmpty else { return nil }
         return UserData(api: object)
     }

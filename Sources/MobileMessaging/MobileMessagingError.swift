@@ -90,6 +90,16 @@ extension MobileMessagingError {
         MobileMessagingError(code: error.code.rawValue, description: error.description)
     }
 
+    /// Over the People API's limits: `violations` is the SDKs' full message.
+    static func userDataValidation(_ violations: String) -> MobileMessagingError {
+        MobileMessagingError(.userDataValidationFailed, description: violations)
+    }
+
+    /// A personalize identity with no field set, refused before sending with the code
+    /// and text the server would answer.
+    static let userIdentityInvalid = MobileMessagingError(
+        .userIdentityInvalid, description: "UserIdentity does not have any identity field set")
+
     static func network(_ detail: String) -> MobileMessagingError {
         MobileMessagingError(.networkError, description: "The Mobile API could not be reached: \(detail).")
     }

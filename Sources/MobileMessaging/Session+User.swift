@@ -21,6 +21,8 @@ extension Session {
     func admitSaveUser(_ update: RecordUpdate<UserData>) -> Admitted {
         do throws(MobileMessagingError) {
             try requireConfiguration()
+            // Both SDKs check the People API's limits before anything else.
+            if let violations = UserDataValidator.validationDescription(of: update) { throw .userDataValidation(violations) }
             try preflightJWTCall()
         } catch {
             return .failed(error)
@@ -61,6 +63,9 @@ extension Session {
     func admitPersonalize(_ context: PersonalizeContext) -> Admitted {
         do throws(MobileMessagingError) {
             try requireConfiguration()
+            // The iOS SDK cannot even build such an identity; nothing is sent for it.
+            guard context.hasIdentity else { throw .userIdentityInvalid }
+            if let violations = UserDataValidator.validationDescription(of: context) { throw .userDataValidation(violations) }
             try preflightJWTCall()
         } catch {
             return .failed(error)

@@ -122,4 +122,91 @@ import Testing
             #expect(try await harness.call("fetchUser").result != nil)
         }
     }
+
+    /// Both SDKs' UserDataValidator: every violation in one error, nothing sent.
+    @Test func userDataOverTheLimitsIsRefusedWithEveryViolationAndNothingSent() async throws {
+        try await Self.run { harness in
+            try await harness.initializeAndRegister()
+            let seq = try await harness.server.lastRequestSeq()
+            let long = String(repeating: "a", count: 256)
+            let saved = try await harness.call("saveUser", [["firstName": .string(long), "middleName": .string(String(repeating: "m", count: 51))]])
+            #expect(saved.errorCode == "USER_DATA_VALIDATION_FAILED", "\(saved)")
+            let description = saved.errorData?["description"]?.stringValue ?? ""
+            #expect(description.hasPrefix("User data validation failed:"), "\(description)")
+            #expect(description.contains("  - firstName exceeds maximum length of 255 characters (actual: 256)"), "\(description)")
+            #expect(description.contains("middleName"), "\(description)")
+            let personalized = try await harness.call(
+                "personalize", [["userIdentity": ["externalUserId": .string(String(repeating: "x", count: 257))]]])
+            #expect(personalized.errorCode == "USER_DATA_VALIDATION_FAILED", "\(personalized)")
+            #expect(try await harness.server.requests(since: seq).isEmpty)
+            try await harness.validateAgainstSchema()
+        }
+    }
+
+    /// An identity with no field set is refused before sending, with the server's code.
+    @Test(arguments: [JSONValue.object([:]), ["externalUserId": nil, "phones": [], "emails": nil]])
+    func anEmptyIdentityIsRefusedLocally(identity: JSONValue) async throws {
+        try await Self.run { harness in
+            try await harness.initializeAndRegister()
+            let seq = try await harness.server.lastRequestSeq()
+            let outcome = try await harness.call("personalize", [["userIdentity": identity]])
+            #expect(outcome.errorCode == "USER_IDENTITY_INVALID", "\(outcome)")
+            #expect(outcome.errorData?["description"] == "UserIdentity does not have any identity field set")
+            #expect(try await harness.server.requests(since: seq).isEmpty)
+            try await harness.validateAgainstSchema()
+        }
+    }
+
+    /// Flutter's PersonalizeContext.toJson writes every flag, null or not.
+    @Test func flutterStylePersonalizeWithNullFlagsIsAccepted() async throws {
+        try await Self.run { harness in
+            try await harness.initializeAndRegister()
+            let context: JSONValue = [
+                "userIdentity": ["externalUserId": "ada", "phones": nil, "emails": nil], "userAttributes": nil,
+                "forceDepersonalize": nil, "keepAsLead": nil, "setDeviceAsPrimary": nil,
+            ]
+            let seq = try await harness.server.lastRequestSeq()
+            let outcome = try await harness.call("personalize", [context])
+            #expect(outcome.result?["externalUserId"] == "ada", "\(outcome)")
+            let sent = try await harness.server.requests(since: seq)
+            #expect(sent.contains { ($0["path"]?.stringValue ?? "").hasSuffix("/personalize") }, "\(sent)")
+            try await harness.validateAgainstSchema()
+        }
+    }
+
+    /// The wrappers' installation names: deviceTimezoneOffset, isPrimaryDevice always a
+    /// boolean, and Flutter's read-only push fields accepted.
+    @Test func installationsUseTheWrappersNames() async throws {
+        try await Self.run { harness in
+            try await harness.initializeAndRegister()
+            let local = try await harness.call("getInstallation")
+            #expect(local.result?["isPrimaryDevice"] == false, "\(local)")
+            let flutter: JSONValue = [
+                "deviceTimezoneOffset": "GMT+01:00", "pushServiceType": "Firebase", "pushServiceToken": nil,
+                "customAttributes": ["theme": "dark"],
+            ]
+            let saved = try await harness.call("saveInstallation", [flutter])
+            #expect(saved.result?["deviceTimezoneOffset"] == "GMT+01:00", "\(saved)")
+            #expect(saved.result?["isPrimaryDevice"] == false, "\(saved)")
+            #expect(saved.result?["pushServiceType"] == nil, "\(saved)")
+            let fetched = try await harness.call("fetchInstallation")
+            #expect(fetched.result?["deviceTimezoneOffset"] == "GMT+01:00", "\(fetched)")
+            try await harness.validateAgainstSchema()
+        }
+    }
+
+    /// The SDKs reset the installation's customAttributes and isPrimaryDevice on logout.
+    @Test func logoutResetsTheInstallationsCustomAttributesAndPrimaryFlag() async throws {
+        try await Self.run { harness in
+            let id = try await harness.initializeAndRegister()
+            _ = try await harness.call("personalize", [["userIdentity": ["externalUserId": "ada"]]])
+            _ = try await harness.call("saveInstallation", [["customAttributes": ["theme": "dark"]]])
+            _ = try await harness.call("setInstallationAsPrimary", [.string(id), true])
+            #expect(try await harness.call("getInstallation").result?["isPrimaryDevice"] == true)
+            #expect(try await harness.call("depersonalize").result == "success")
+            let local = try await harness.call("getInstallation")
+            #expect(local.result?["isPrimaryDevice"] == false, "\(local)")
+            #expect(local.result?["customAttributes"] == nil, "\(local)")
+        }
+    }
 }

@@ -184,7 +184,7 @@ import Testing
                 "POST /mobile/1/appinstance/reg-1/personalize App app-1",
             ])
         #expect(fake.requests.dropFirst().allSatisfy { $0.header("pushregistrationid") == "reg-1" })
-        #expect(fake.requests.last?.query == "forceDepersonalize=false&keepAsLead=false")
+        #expect(fake.requests.last?.query == "forceDepersonalize=false&keepAsLead=false&setDeviceAsPrimary=false")
         #expect(fake.requests[1].header("Content-Type") == nil, "no body, no Content-Type")
     }
 
@@ -207,7 +207,7 @@ import Testing
         let context = try PersonalizeContext(
             wrapper: ["userIdentity": ["externalUserId": "ada"], "forceDepersonalize": true, "keepAsLead": true])
         _ = try await client.personalize("reg-1", context: context, token: nil)
-        #expect(fake.requests.last?.query == "forceDepersonalize=true&keepAsLead=true")
+        #expect(fake.requests.last?.query == "forceDepersonalize=true&keepAsLead=true&setDeviceAsPrimary=false")
         #expect(fake.requests.last?.body == ["userIdentity": ["externalUserId": "ada"]])
     }
 

@@ -617,7 +617,7 @@ struct Harness {
             ])
         let request = try #require(harness.api.requests(since: before).first)
         #expect(request.summary == "POST /mobile/1/appinstance/reg-1/personalize")
-        #expect(request.query == "forceDepersonalize=true&keepAsLead=false")
+        #expect(request.query == "forceDepersonalize=true&keepAsLead=false&setDeviceAsPrimary=false")
         #expect(
             request.body
                 == ["userIdentity": ["externalUserId": "ada", "emails": [["address": "ada@example.com"]]], "userAttributes": ["firstName": "Ada"]])
@@ -790,7 +790,7 @@ struct Harness {
         #expect(request.summary == "PATCH /mobile/1/appinstance/reg-1")
         #expect(request.body == ["customAttributes": ["theme": "dark"], "deviceTimezoneOffset": "Europe/Zagreb"])
         #expect(saved["customAttributes"] == ["theme": "dark"])
-        #expect(saved["deviceTimezoneId"] == "Europe/Zagreb")
+        #expect(saved["deviceTimezoneOffset"] == "Europe/Zagreb")
         #expect(try await session.getInstallation() == saved)
         #expect(harness.events.named(.installationUpdated).last?.payload == saved)
 
