@@ -1,7 +1,8 @@
 import JSON
 import Logging
 
-/// A JSON-RPC 2.0 peer over a pair of file descriptors, one message per line.
+/// A JSON-RPC 2.0 peer over a pair of file descriptors, or an in-process transport (see
+/// `Transport.swift`), one message per line.
 ///
 /// One reader thread frames the input; this actor decodes each line once, answers what
 /// needs no handler (parse errors, invalid requests, unknown methods, invalid params) at
@@ -65,9 +66,9 @@ public actor Connection {
         var admitting = false
     }
 
-    private let reader: LineReader
+    private let reader: any LineInput
     private let inFlight: InFlightLimit
-    private let writer: MessageWriter
+    private let writer: any MessageOutput
     private let options: Options
     private let logger: Logger
 
@@ -95,6 +96,19 @@ public actor Connection {
             logger.info("the client closed its end of the output; stopping")
             reader.stop()
         }
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The in-process transport: the host hands input bytes to `input` (see
+    /// ``LineFeed``) and `output` delivers each message (see ``CallbackOutput``).
+    ///
+    /// - Parameter input: made with the same `options`; its end (``LineFeed/finish()``)
+    ///   is the end of input, as closing stdin is.
+    public init(input: LineFeed, output: any MessageOutput, options: Options = Options(), logger: Logger) {
+        self.reader = input
+        self.inFlight = input.inFlight
+        self.writer = output
         self.options = options
         self.logger = logger
     }

@@ -1,0 +1,79 @@
+/// Input handed to a ``Connection`` by calls instead of read from a descriptor: the
+/// in-process transport (a host library's "here are some bytes" function).
+///
+/// The bytes go through the same ``LineFramer`` and the same limits as stdin, and the
+/// same backpressure: ``feed(_:)`` frames them on the caller's thread and, like the
+/// reader thread, waits before queuing a line while the connection has
+/// `maxMessagesInFlight` messages unanswered. The caller's thread is blocked then, as a
+/// writer to a full pipe would be. Lines may be split across calls in any way.
+public final class LineFeed: Sendable {
+    private struct State: Sendable {
+        var framer: LineFramer
+        var ended = false
+    }
+
+    let events: AsyncStream<LineEvent>
+    let inFlight: InFlightLimit
+    private let continuation: AsyncStream<LineEvent>.Continuation
+    /// Held for a whole `feed`: the lines of one call stay together and in order even
+    /// when several threads feed at once.
+    private let state: Locked<State>
+    private let stopped = Locked(false)
+
+    /// Takes `maxLineBytes` and `maxMessagesInFlight` from `options`; hand the same
+    /// options to ``Connection/init(input:output:options:logger:)``.
+    public init(options: Connection.Options = Connection.Options()) {
+        // Unbounded buffering: the bound is the limit's, as for the reader thread.
+        (events, continuation) = AsyncStream.makeStream(of: LineEvent.self, bufferingPolicy: .unbounded)
+        inFlight = InFlightLimit(limit: options.maxMessagesInFlight)
+        state = Locked(State(framer: LineFramer(maxLineBytes: options.maxLineBytes)))
+    }
+
+    /// Frames `bytes` and queues every line they complete, first waiting (blocking the
+    /// calling thread) while the connection has its limit of messages in flight.
+    ///
+    /// - Returns: `false` when the input has already ended (``finish()``, or the
+    ///   connection stopped): the bytes, or those not yet queued, were dropped.
+    @discardableResult
+    public func feed(_ bytes: some Collection<UInt8>) -> Bool {
+        state.withLock { state in
+            guard !state.ended, !isStopped else { return false }
+            for event in state.framer.append(bytes) {
+                guard inFlight.acquireForLine() else { return false }  // stopped while waiting
+                if case .terminated = continuation.yield(event) { return false }
+            }
+            return true
+        }
+    }
+
+    /// Ends the input, as closing stdin does: an unterminated last line is still a line,
+    /// and the connection winds down once it has handled everything queued. Waits for a
+    /// ``feed(_:)`` in progress on another thread. Later calls do nothing.
+    public func finish() {
+        state.withLock { state in
+            guard !state.ended else { return }
+            state.ended = true
+            for event in state.framer.finish() {
+                guard inFlight.acquireForLine() else { break }
+                continuation.yield(event)
+            }
+            continuation.finish()
+        }
+    }
+}
+
+extension LineFeed: LineInput {
+    /// Nothing to start: lines arrive through ``feed(_:)``, and those fed before the
+    /// connection serves wait in the stream (bounded by the limit).
+    func start() {}
+
+    /// Ends the events now, waking a ``feed(_:)`` that waits for the limit; lines queued
+    /// but not consumed are dropped. For ``Connection/shutdown()``.
+    func stop() {
+        stopped.withLock { $0 = true }
+        inFlight.close()
+        continuation.finish()
+    }
+
+    var isStopped: Bool { stopped.withLock { $0 } }
+}
