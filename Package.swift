@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layout (see README): JSON is the shared value type and parser; JSONRPC is the
-// protocol only; UserDataJWT is the token; MobileMessaging is the SDK core; mmcore
-// wires stdio to it. MobileAPIServer + mmserver are the local Mobile API.
+// protocol only; UserDataJWT is the token; MobileMessaging is the SDK core; CoreService
+// wires it to a connection, which mmcore serves on stdio. MobileAPIServer + mmserver are
+// the local Mobile API.
 let package = Package(
     name: "mmcore",
     platforms: [.macOS(.v14)],
@@ -38,16 +39,21 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // What both hosts serve: the methods, rpc.discover, events and token requests.
+        .target(
+            name: "CoreService",
+            dependencies: ["JSON", "JSONRPC", "MobileMessaging", .product(name: "Logging", package: "swift-log")],
+            plugins: ["EmbedSchema"]
+        ),
         .executableTarget(
             name: "mmcore",
             dependencies: [
-                "JSON", "JSONRPC", "MobileMessaging",
+                "JSON", "JSONRPC", "MobileMessaging", "CoreService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            plugins: ["EmbedSchema"]
+            ]
         ),
-        // Build time: schema/openrpc.json becomes mmcore's OpenRPCDocument.swift.
+        // Build time: schema/openrpc.json becomes CoreService's OpenRPCDocument.swift.
         .executableTarget(name: "SchemaEmbedder"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["SchemaEmbedder"]),
 

@@ -5,7 +5,7 @@ import MobileMessaging
 /// Serves every method of the bridge contract (``BridgeMethods/all``): the JSON-RPC
 /// layer names the positional parameters, the method type decodes them once, and the
 /// session admits the call in the order the lines were read.
-func registerMethods(into registry: inout MethodRegistry, session: Session) {
+public func registerMethods(into registry: inout MethodRegistry, session: Session) {
     for method in BridgeMethods.all {
         registry.register(admitting: method.name, parameters: method.parameterNames) { parameters in
             let call = try method.init(arguments: BridgeArguments(parameters.namedValues))
@@ -38,21 +38,30 @@ extension InvalidParameter: JSONRPCErrorConvertible {
 // MARK: - Core -> wrapper
 
 /// Forwards the session's events as `event` notifications.
-struct NotificationEventSink: EventSink {
-    let connection: Connection
+public struct NotificationEventSink: EventSink {
+    public let connection: Connection
 
-    func emit(_ event: MobileMessagingEvent) {
+    public init(connection: Connection) {
+        self.connection = connection
+    }
+
+    public func emit(_ event: MobileMessagingEvent) {
         connection.notify(method: "event", params: event.json)
     }
 }
 
 /// The opt-in pull model: asks the wrapper with a `requestUserDataJwt` request and
 /// takes a string result as the new token; `null`, an error or a timeout give nothing.
-struct WrapperTokenProvider: TokenProvider {
-    let connection: Connection
-    let timeout: Duration
+public struct WrapperTokenProvider: TokenProvider {
+    public let connection: Connection
+    public let timeout: Duration
 
-    func requestToken(reason: TokenRequestReason, externalUserId: String?) async -> String? {
+    public init(connection: Connection, timeout: Duration) {
+        self.connection = connection
+        self.timeout = timeout
+    }
+
+    public func requestToken(reason: TokenRequestReason, externalUserId: String?) async -> String? {
         let params: JSONValue = [
             "reason": .string(reason.rawValue),
             "externalUserId": externalUserId.map(JSONValue.string) ?? .null,

@@ -43,13 +43,14 @@ let source = """
     import JSON
 
     /// The OpenRPC document of this build: printed by `--print-schema`, returned by
-    /// `rpc.discover` (parsed once, on first use).
-    enum OpenRPCDocument {
-        static let text = \(hashes)\"\"\"
+    /// `rpc.discover` (parsed once, on first use). Public: the target that embeds it is
+    /// shared by mmcore and the embedded library.
+    public enum OpenRPCDocument {
+        public static let text = \(hashes)\"\"\"
     \(text)
     \"\"\"\(hashes)
 
-        static let parsed: Result<JSONValue, JSONParseError> = Result { () throws(JSONParseError) in try JSONParser.parse(text) }
+        public static let parsed: Result<JSONValue, JSONParseError> = Result { () throws(JSONParseError) in try JSONParser.parse(text) }
     }
 
     """

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoreService
 import JSON
 import JSONRPC
 import Logging
@@ -86,16 +87,9 @@ struct MMCore: AsyncParsableCommand {
             }
         }
 
-        let session = Session(
-            stateDirectory: resolvedStateDirectory(),
-            events: NotificationEventSink(connection: connection),
-            logger: Logger(label: "mobile-messaging"),
-            // The session bounds the wait (userDataJwtProviderTimeoutSeconds, at most 60 s).
-            tokenProvider: WrapperTokenProvider(connection: connection, timeout: .seconds(61)))
-
-        var registry = MethodRegistry()
-        registerMethods(into: &registry, session: session)
-        registry.register(admitting: "rpc.discover") { _ in .answered(try OpenRPCDocument.parsed.get()) }
+        let session = CoreService.session(
+            stateDirectory: resolvedStateDirectory(), connection: connection, logger: Logger(label: "mobile-messaging"))
+        let registry = CoreService.registry(session: session)
 
         logger.info("mmcore \(CoreVersion.current) serving on stdin/stdout")
         await connection.serve(registry)
