@@ -3,8 +3,8 @@ import PackageDescription
 
 // Layout (see README): JSON is the shared value type and parser; JSONRPC is the
 // protocol only; UserDataJWT is the token; MobileMessaging is the SDK core; CoreService
-// wires it to a connection, which mmcore serves on stdio. MobileAPIServer + mmserver are
-// the local Mobile API.
+// wires it to a connection, which mmcore serves on stdio and MMCoreEmbedded in process
+// (a C interface). MobileAPIServer + mmserver are the local Mobile API.
 let package = Package(
     name: "mmcore",
     platforms: [.macOS(.v14)],
@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "UserDataJWT", targets: ["UserDataJWT"]),
         .library(name: "MobileMessaging", targets: ["MobileMessaging"]),
         .library(name: "MobileAPIServer", targets: ["MobileAPIServer"]),
+        // The core in process: a C interface (include/mmcore.h) over the same engine.
+        .library(name: "MMCoreEmbedded", type: .dynamic, targets: ["MMCoreEmbedded"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +55,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The C interface's header (and its status texts); the Swift side imports its types.
+        .target(name: "CMMCore"),
+        .target(
+            name: "MMCoreEmbedded",
+            dependencies: [
+                "CMMCore", "CoreService", "JSONRPC", "MobileMessaging", .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["exports.map"],
+            // --static-swift-stdlib links executables statically but not dynamic libraries
+            // (SwiftPM 6.3); a library that a Python or Dart process loads must carry its
+            // Swift runtime too, and export only the C interface. Release only: the debug
+            // library is the tests' own.
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-static-stdlib", "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/MMCoreEmbedded/exports.map"],
+                    .when(platforms: [.linux], configuration: .release))
+            ]
+        ),
         // Build time: schema/openrpc.json becomes CoreService's OpenRPCDocument.swift.
         .executableTarget(name: "SchemaEmbedder"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["SchemaEmbedder"]),
@@ -84,6 +104,7 @@ let package = Package(
             dependencies: ["JSONRPC", "JSON", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
+        .testTarget(name: "MMCoreEmbeddedTests", dependencies: ["MMCoreEmbedded", "CMMCore", "JSON"]),
         .testTarget(
             name: "MobileMessagingTests",
             dependencies: ["MobileMessaging", "JSON", "UserDataJWT", .product(name: "Logging", package: "swift-log")]

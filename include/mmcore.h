@@ -1,0 +1,1 @@
+../Sources/CMMCore/include/mmcore.h
