@@ -6,6 +6,8 @@ import JSON
 ///
 /// The executable is `$MMCORE_BIN` when set, else the `mmcore` built next to the test
 /// bundle (the directory of `CommandLine.arguments[0]`), else `.build/debug/mmcore`.
+/// With `MMCORE_TRANSPORT=embedded` it is instead the C host that runs the same core in
+/// process through the library (``EmbeddedHost``): the same suites test both transports.
 final class CoreProcess: @unchecked Sendable {
     // @unchecked: the mutable state below is guarded by `lock`; the Foundation objects are
     // only configured in init, before the value is shared.
@@ -36,6 +38,12 @@ final class CoreProcess: @unchecked Sendable {
     private var clientRequestsSeen: [JSONValue] = []
 
     static var executableURL: URL {
+        if EmbeddedHost.isSelected, case .success(let host) = EmbeddedHost.build { return host }
+        return mmcoreURL
+    }
+
+    /// The `mmcore` executable, whichever transport is selected.
+    static var mmcoreURL: URL {
         if let path = ProcessInfo.processInfo.environment["MMCORE_BIN"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
@@ -48,9 +56,11 @@ final class CoreProcess: @unchecked Sendable {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Starts `mmcore` with `arguments`; `environment` is added to the test's own.
-    init(arguments: [String] = [], environment: [String: String] = [:]) throws {
-        let executable = Self.executableURL
+    /// Starts `mmcore` (or `executable`) with `arguments`; `environment` is added to the
+    /// test's own.
+    init(arguments: [String] = [], environment: [String: String] = [:], executable: URL? = nil) throws {
+        if executable == nil, EmbeddedHost.isSelected, case .failure(let failure) = EmbeddedHost.build { throw failure }
+        let executable = executable ?? Self.executableURL
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw Failure(description: "no mmcore at \(executable.path): run `swift build --product mmcore` or set MMCORE_BIN")
         }
