@@ -105,8 +105,10 @@ struct InProcessTransportTests {
 
     @Test func shutdownWakesAFeedWaitingForTheLimit() async throws {
         let gate = Gate()
+        let started = Counter()
         let peer = FedConnection(options: .init(shutdownGracePeriod: .milliseconds(100), maxMessagesInFlight: 1)) { registry in
             registry.register("wait") { _ in
+                await started.increment()
                 await gate.wait()
                 return "done"
             }
@@ -114,7 +116,9 @@ struct InProcessTransportTests {
         var input = ""
         for id in 0..<4 { input += #"{"jsonrpc":"2.0","method":"wait","id":\#(id)}"# + "\n" }
         let feeding = Task { await peer.feed(input) }
-        try await Task.sleep(for: .milliseconds(200))
+        // The first request runs (and holds the only slot), so the feed waits for the limit.
+        await started.wait(for: 1)
+        try await Task.sleep(for: .milliseconds(100))
         peer.connection.shutdown()
         #expect(await feeding.value == false, "the waiting feed was told the input is gone")
         await peer.serving.value

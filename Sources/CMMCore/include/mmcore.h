@@ -126,8 +126,9 @@ int mmcore_open(const mmcore_options *options, mmcore_handle *handle);
  * (blocking the calling thread, as a write to a full pipe would) until some are answered.
  * Answers, events and the core's own requests come through the output callback.
  *
- * Returns MMCORE_OK, MMCORE_ERROR_NULL_ARGUMENT (`bytes` NULL with `length` > 0), or
- * MMCORE_ERROR_CLOSED (the bytes were not taken).
+ * Returns MMCORE_OK, MMCORE_ERROR_NULL_ARGUMENT (`bytes` NULL with `length` > 0),
+ * MMCORE_ERROR_INVALID_ARGUMENT (`length` over SSIZE_MAX), or MMCORE_ERROR_CLOSED (the
+ * bytes, or those not yet queued when the core began closing, were not taken).
  */
 int mmcore_input(mmcore_handle core, const void *bytes, size_t length);
 
