@@ -22,6 +22,8 @@ public actor Session {
     let events: any EventSink
     var logger: Logger
     let clock: WallClock
+    /// The time `Retry-After` windows are measured on.
+    let monotonicClock: MonotonicClock
     /// The opt-in pull model (`userDataJwtProvider`).
     let tokenRequests: TokenRequestFlight?
     /// The policy given at creation; the configuration may shorten it.
@@ -55,19 +57,22 @@ public actor Session {
     ///   - transport: HTTP; the default creates its client on the first request only.
     ///   - events: receives every event, in order.
     ///   - clock: the time used for the client-side JWT expiry check.
+    ///   - monotonicClock: the time `Retry-After` windows are measured on.
     ///   - tokenProvider: asked for fresh tokens when `userDataJwtProvider` is on.
     ///   - retryPolicy: delays of background retries (registration, the sync queue); the
     ///     configuration's `retryBaseDelaySeconds` / `retryMaxDelaySeconds` override it.
     public init(
         stateDirectory: String, transport: any HTTPTransport = AsyncHTTPClientTransport(), events: any EventSink,
         logger: Logger = Logger(label: "mobile-messaging"), clock: WallClock = .system,
-        tokenProvider: (any TokenProvider)? = nil, retryPolicy: RetryPolicy = .standard
+        monotonicClock: MonotonicClock = .system, tokenProvider: (any TokenProvider)? = nil,
+        retryPolicy: RetryPolicy = .standard
     ) {
         self.stateDirectory = stateDirectory
         self.transport = transport
         self.events = events
         self.logger = logger
         self.clock = clock
+        self.monotonicClock = monotonicClock
         self.tokenRequests = tokenProvider.map(TokenRequestFlight.init(provider:))
         self.defaultRetryPolicy = retryPolicy
         self.retries = RetrySchedule(policy: retryPolicy)

@@ -11,6 +11,7 @@ struct Harness {
     let api = FakeMobileAPI()
     let events = EventRecorder()
     let clock = TestClock()
+    let monotonic = TestMonotonicClock()
 
     static let fastRetries = RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100))
     static let slowRetries = RetryPolicy(initialDelay: .seconds(60), maximumDelay: .seconds(60))
@@ -18,7 +19,7 @@ struct Harness {
     func makeSession(retryPolicy: RetryPolicy = fastRetries, tokenProvider: (any TokenProvider)? = nil) -> Session {
         Session(
             stateDirectory: directory.stateDirectory, transport: api, events: events, logger: quietLogger,
-            clock: clock.wallClock, tokenProvider: tokenProvider, retryPolicy: retryPolicy)
+            clock: clock.wallClock, monotonicClock: monotonic.clock, tokenProvider: tokenProvider, retryPolicy: retryPolicy)
     }
 
     func configuration(_ extra: JSONObject = [:], applicationCode: String = "app-1") -> JSONValue {
