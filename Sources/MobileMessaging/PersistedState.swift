@@ -109,6 +109,12 @@ struct PersistedState: Sendable, Equatable {
         return .object(object)
     }
 
+    /// Whether the document `json(includeUser:)` writes holds work the server has not
+    /// accepted: then the file is its only copy (see `StateStore.Durability`).
+    func holdsPendingWork(includeUser: Bool) -> Bool {
+        !unrecognizedPendingChanges.isEmpty || pendingChanges.contains { includeUser || $0.kind != .saveUser }
+    }
+
     var pendingDepersonalize: PendingChange? {
         pendingChanges.first { $0.kind == .depersonalize }
     }

@@ -21,17 +21,46 @@ import JSON
 ///   state.json.corrupt-<unix time>   an unreadable state file, moved aside
 /// ```
 ///
-/// A write goes to `state.json.tmp` (created exclusively), is fsync'ed, renamed over
-/// `state.json`, and the directory is fsync'ed: a `kill -9` at any instant leaves the old
-/// or the new state, never a torn one. Files are reached through `StateDirectory`, which
-/// never follows a link or blocks on a FIFO.
+/// A write goes to `state.json.tmp` (created exclusively), then is renamed over
+/// `state.json`: a `kill -9` at any instant leaves the old or the new state, never a torn
+/// one. How soon it is also safe from a power loss is the caller's `Durability`. Files
+/// are reached through `StateDirectory`, which never follows a link or blocks on a FIFO.
 /// Plain POSIX calls rather than Foundation's file APIs because each of those steps (and
 /// the modes) must be exactly this.
 final class StateStore: Sendable {
+    /// How soon a write must survive a power loss, not only a crash of the process.
+    enum Durability: Sendable {
+        /// Synced before `save` returns (the temporary file, then the directory after the
+        /// rename). For a state holding a change accepted as pending: the caller is told
+        /// it is kept, so it must be on the disk first.
+        case synced
+        /// Renamed into place but not synced: a later `.synced` write or `flush()` makes
+        /// it durable, and a burst of them shares that one sync. For copies of what the
+        /// server already holds. A state with pending changes is synced anyway (see
+        /// `save`), so a power loss can only cost copies the server can send again.
+        case ordered
+    }
+
+    /// The steps of a write, reported to `Seams.afterWriteStep`.
+    enum WriteStep: String, Sendable, CaseIterable {
+        case temporaryCreated, partlyWritten, written, temporarySynced, renamed, directorySynced
+        /// `flush()` (or closing the store) synced the last `.ordered` write.
+        case flushed
+    }
+
     /// Where tests reach in; production uses the defaults.
     struct Seams: Sendable {
         /// The uid the directory and its files must belong to.
         var owner: uid_t = geteuid()
+        /// Called after each step of a write, under the store's lock (it must not call the
+        /// store). A test copies the directory there: what a kill at that step leaves.
+        var afterWriteStep: (@Sendable (WriteStep) -> Void)? = nil
+    }
+
+    /// How many `fsync` calls the store made, for tests and benchmarks.
+    struct SyncCounts: Sendable, Equatable {
+        var files = 0
+        var directories = 0
     }
 
     static let stateName = "state.json"
@@ -43,8 +72,18 @@ final class StateStore: Sendable {
     let temporaryPath: String
     let lockPath: String
     private let files: StateDirectory
+    private let seams: Seams
     /// The open lock file; the `flock` on it lives as long as this descriptor.
     private let lockDescriptor: Int32
+
+    private struct Writes: Sendable {
+        /// The file of the last `.ordered` write while it is not synced.
+        var unsynced: Int32?
+        var counts = SyncCounts()
+    }
+
+    /// Held for every write, so writes never interleave: they share one temporary name.
+    private let writes = Locked(Writes())
 
     /// Creates the directory if needed, checks it, and takes the lock.
     ///
@@ -56,6 +95,7 @@ final class StateStore: Sendable {
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard !trimmed.isEmpty else { throw .stateUnavailable("the state directory path is empty") }
         self.directory = trimmed
+        self.seams = seams
         files = try StateDirectory(path: trimmed, owner: seams.owner)
         statePath = files.path(of: Self.stateName)
         temporaryPath = files.path(of: Self.temporaryName)
@@ -81,6 +121,8 @@ final class StateStore: Sendable {
     }
 
     deinit {
+        // Best effort: whoever lets the store go cannot be told about a failure.
+        try? flush()
         // Unlock explicitly: a child forked meanwhile may still share the descriptor
         // (until its exec closes it), and the lock would live on with it.
         flock(lockDescriptor, LOCK_UN)
@@ -97,42 +139,90 @@ final class StateStore: Sendable {
     ///   in the description), so the next load starts clean; `STATE_UNAVAILABLE` when
     ///   the directory cannot be read at all.
     func load(now: Double) throws(MobileMessagingError) -> PersistedState {
-        let reason: String
-        switch try files.read(Self.stateName, limit: 64 << 20) {
-        case .missing:
-            return PersistedState()
-        case .refused(let problem):
-            reason = "it is \(problem)"
-        case .bytes(nil):
-            reason = "unreadable or larger than 64 MiB"
-        case .bytes(let bytes?):
-            do {
-                return try PersistedState(json: JSONParser.parse(bytes))
-            } catch let error as JSONParseError {
-                reason = "not JSON: \(error.description)"
-            } catch let error as PersistedState.FormatError {
-                reason = error.reason
-            } catch {
-                reason = String(describing: error)
+        try writes.withLock { _ throws(MobileMessagingError) in
+            let reason: String
+            switch try files.read(Self.stateName, limit: 64 << 20) {
+            case .missing:
+                return PersistedState()
+            case .refused(let problem):
+                reason = "it is \(problem)"
+            case .bytes(nil):
+                reason = "unreadable or larger than 64 MiB"
+            case .bytes(let bytes?):
+                do {
+                    return try PersistedState(json: JSONParser.parse(bytes))
+                } catch let error as JSONParseError {
+                    reason = "not JSON: \(error.description)"
+                } catch let error as PersistedState.FormatError {
+                    reason = error.reason
+                } catch {
+                    reason = String(describing: error)
+                }
             }
+            let asidePath = try files.moveAside(Self.stateName, now: now)
+            throw .stateCorrupted(movedTo: asidePath, reason)
         }
-        let asidePath = try files.moveAside(Self.stateName, now: now)
-        throw .stateCorrupted(movedTo: asidePath, reason)
     }
 
     // MARK: - Save
 
-    /// Replaces the state file crash-safely (temporary file, fsync, rename, fsync of
-    /// the directory). The user is left out when `includeUser` is false.
-    func save(_ state: PersistedState, includeUser: Bool) throws(MobileMessagingError) {
+    /// Replaces the state file: temporary file, rename, and the syncs `durability` asks
+    /// for. The user is left out when `includeUser` is false.
+    ///
+    /// A state that still holds pending changes is always written `.synced`: the file is
+    /// their only copy, and replacing it by a file whose data has not reached the disk
+    /// could, after a power loss on a file system that does not order the two, leave
+    /// an empty file where they were.
+    func save(_ state: PersistedState, includeUser: Bool, durability: Durability = .synced) throws(MobileMessagingError) {
         var bytes = state.json(includeUser: includeUser).serializedBytes
         bytes.append(0x0A)
+        let synced = durability == .synced || state.holdsPendingWork(includeUser: includeUser)
+        try writes.withLock { (writes) throws(MobileMessagingError) in
+            try write(bytes, synced: synced, &writes)
+        }
+    }
+
+    /// Makes every `.ordered` write so far durable: one sync of the file and one of the
+    /// directory, however many writes there were. Nothing to do after a `.synced` one.
+    func flush() throws(MobileMessagingError) {
+        try writes.withLock { (writes) throws(MobileMessagingError) in
+            guard let file = writes.unsynced else { return }
+            guard fsync(file) == 0 else { throw .stateUnavailable("cannot sync \(statePath): \(StateDirectory.lastError())") }
+            writes.counts.files += 1
+            try files.sync()
+            writes.counts.directories += 1
+            close(file)
+            writes.unsynced = nil
+            seams.afterWriteStep?(.flushed)
+        }
+    }
+
+    /// Whether an `.ordered` write is waiting for `flush()`.
+    var hasUnsyncedWrites: Bool { writes.withLock { $0.unsynced != nil } }
+
+    var syncCounts: SyncCounts { writes.withLock { $0.counts } }
+
+    private func write(_ bytes: [UInt8], synced: Bool, _ writes: inout Writes) throws(MobileMessagingError) {
+        let step = seams.afterWriteStep
         let file = try files.createExclusively(Self.temporaryName)
-        defer { close(file) }
-        guard StateDirectory.writeAll(file, bytes[...]), fsync(file) == 0 else {
-            let error = MobileMessagingError.stateUnavailable("cannot write \(temporaryPath): \(StateDirectory.lastError())")
-            files.remove(Self.temporaryName)
-            throw error
+        step?(.temporaryCreated)
+        var kept = false
+        defer { if !kept { close(file) } }
+        let failed = { (action: String) -> MobileMessagingError in
+            let error = MobileMessagingError.stateUnavailable("cannot \(action) \(self.temporaryPath): \(StateDirectory.lastError())")
+            self.files.remove(Self.temporaryName)
+            return error
+        }
+        // In two parts only while a test watches, so it sees a half-written file.
+        let half = step == nil ? bytes.count : bytes.count / 2
+        guard StateDirectory.writeAll(file, bytes[..<half]) else { throw failed("write") }
+        step?(.partlyWritten)
+        guard StateDirectory.writeAll(file, bytes[half...]) else { throw failed("write") }
+        step?(.written)
+        if synced {
+            guard fsync(file) == 0 else { throw failed("sync") }
+            writes.counts.files += 1
+            step?(.temporarySynced)
         }
         do {
             try files.rename(Self.temporaryName, to: Self.stateName)
@@ -140,6 +230,19 @@ final class StateStore: Sendable {
             files.remove(Self.temporaryName)
             throw error
         }
-        try files.sync()
+        step?(.renamed)
+        if synced {
+            try files.sync()
+            writes.counts.directories += 1
+            // This durable file supersedes the earlier ordered ones: nothing left to flush.
+            if let earlier = writes.unsynced { close(earlier) }
+            writes.unsynced = nil
+            step?(.directorySynced)
+        } else {
+            // Kept open so `flush()` syncs this very file, whatever is renamed meanwhile.
+            if let earlier = writes.unsynced { close(earlier) }
+            writes.unsynced = file
+            kept = true
+        }
     }
 }
