@@ -95,7 +95,8 @@ public actor Session {
         }
         if !stateLoaded, let store {
             state = try store.load(now: clock.now)
-            queue = SyncQueue(state.pendingChanges)
+            // Entries of kinds a newer version wrote stay in the file; their ids stay taken.
+            queue = SyncQueue(state.pendingChanges, reservedIDs: Set(state.unrecognizedPendingChanges.compactMap { $0["id"]?.stringValue }))
             state.pendingChanges = []
             stateLoaded = true
         }
@@ -162,6 +163,11 @@ public actor Session {
     /// disk when it is made.
     public func shutdown() {
         stopBackgroundWork(reason: "The session was shut down.")
+        do throws(MobileMessagingError) {
+            try store?.flush()
+        } catch {
+            logger.error("the state could not be made durable at shutdown", metadata: ["description": .string(error.description)])
+        }
         epoch += 1
         configuration = nil
         api = nil
@@ -234,7 +240,12 @@ public actor Session {
     /// so it must reach the disk before the caller is answered.
     func persistOrThrow(durable: Bool) throws(MobileMessagingError) {
         guard let store else { return }
-        try store.save(persistedDocument, includeUser: !(configuration?.userDataPersistingDisabled ?? false))
+        // A copy of what the server holds need not reach the disk before the answer (the
+        // rename still orders it; the store syncs it with the next durable write or at
+        // shutdown). A document holding queued changes is always synced by the store.
+        try store.save(
+            persistedDocument, includeUser: !(configuration?.userDataPersistingDisabled ?? false),
+            durability: durable ? .synced : .ordered)
     }
 
     /// Keeps `user` as the last known server copy; emits `event` when it changed (or `always`).

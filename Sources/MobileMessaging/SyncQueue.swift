@@ -12,8 +12,12 @@ struct SyncQueue: Sendable, Equatable {
     /// `saveUser` changes refused for their token: not retried before a new token.
     private(set) var awaitingToken: Set<String> = []
 
-    init(_ changes: [PendingChange] = []) {
+    /// Ids of entries this version keeps in the file but does not deliver.
+    private let reservedIDs: Set<String>
+
+    init(_ changes: [PendingChange] = [], reservedIDs: Set<String> = []) {
         self.changes = changes
+        self.reservedIDs = reservedIDs
     }
 
     var isEmpty: Bool { changes.isEmpty }
@@ -51,7 +55,7 @@ struct SyncQueue: Sendable, Equatable {
     }
 
     private func nextID() -> String {
-        let used = Set(changes.map(\.id))
+        let used = Set(changes.map(\.id)).union(reservedIDs)
         var candidate = changes.count + 1
         while used.contains(String(candidate)) { candidate += 1 }
         return String(candidate)
