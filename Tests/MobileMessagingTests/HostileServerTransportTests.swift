@@ -84,7 +84,28 @@ import Testing
                 let response = try await get(server)
                 #expect(response.status == status)
                 #expect(elsewhere.connectionCount == 0, "the redirect was followed")
+
+                let error = await caughtError { try await client(server).fetchInstallation("reg-1") }
+                #expect(error?.code == "UNEXPECTED_RESPONSE")
+                #expect(error?.httpStatus == status)
+                #expect(error?.domain == "com.mobile-messaging")
+                #expect(error?.isUnfollowedRedirect == true)
+                #expect(elsewhere.connectionCount == 0, "the redirect was followed")
             }
+        }
+    }
+
+    // MARK: - A captive portal is a network failure in disguise
+
+    @Test func aCaptivePortalPageIsATransientNetworkError() async throws {
+        try await withHostileServer(.captivePortal) { server in
+            let error = await caughtError { try await client(server).fetchInstallation("reg-1") }
+            #expect(error?.code == "NETWORK_ERROR")
+            #expect(error?.isTransient == true)
+            #expect(error?.httpStatus == nil)
+            #expect(
+                error?.description
+                    == "The Mobile API could not be reached: the answer (HTTP 200, text/html; charset=utf-8, 89 bytes) is not the Mobile API's JSON; a captive portal or a proxy may be in the way.")
         }
     }
 

@@ -217,10 +217,11 @@ import Testing
     }
 
     @Test func aSuccessWithoutTheExpectedObjectIsUnexpected() async throws {
-        fake.setHook { _ in HTTPResponse(status: 200, body: Array("<html>ok</html>".utf8)) }
+        fake.setHook { _ in FakeMobileAPI.json(200, ["ok"]) }
         let error = await caughtError { try await client.registerInstallation(Installation()) }
         #expect(error?.code == "UNEXPECTED_RESPONSE")
         #expect(error?.httpStatus == 200)
+        #expect(error?.isTransient == false)
 
         fake.setHook { _ in FakeMobileAPI.json(200, ["regEnabled": true]) }
         let noID = await caughtError { try await client.registerInstallation(Installation()) }
