@@ -97,7 +97,7 @@ func leaks(_ token: String, in text: String) -> [String] {
     func error(from behaviour: HostileServer.Behaviour) async throws -> MobileMessagingError? {
         try await withHostileServer(behaviour) { server in
             let client = MobileAPIClient(
-                configuration: Configuration(applicationCode: "app-1", backendBaseURL: server.baseURL, requestTimeoutSeconds: 10),
+                configuration: Configuration(applicationCode: "app-1", backendBaseURL: server.baseURL, requestTimeoutSeconds: 60),
                 transport: AsyncHTTPClientTransport())
             return await caughtError { try await client.fetchUser("reg-1", token: Self.token) }
         }
@@ -164,7 +164,7 @@ func leaks(_ token: String, in text: String) -> [String] {
         let token = TokenFactory.token().replacing("c2lnbmF0", with: "c2ln\nbmF0")
         try await withHostileServer(.silent) { server in
             let client = MobileAPIClient(
-                configuration: Configuration(applicationCode: "app-1", backendBaseURL: server.baseURL, requestTimeoutSeconds: 5),
+                configuration: Configuration(applicationCode: "app-1", backendBaseURL: server.baseURL, requestTimeoutSeconds: 60),
                 transport: AsyncHTTPClientTransport())
             let error = await caughtError { try await client.fetchUser("reg-1", token: token) }
             #expect(error?.code == "NETWORK_ERROR")

@@ -13,8 +13,8 @@ import Synchronization
 ///
 /// Listens on 127.0.0.1 on a port the kernel picks; every connection gets its own thread
 /// with blocking I/O polled every 20 ms, so ``stop()`` ends everything within
-/// milliseconds. A stalled answer is held at most ``holdLimit``, so a test of a missing
-/// deadline fails slowly instead of hanging the suite. Use ``withHostileServer(_:_:)``,
+/// milliseconds. A stalled answer is held at most ``holdLimit`` (60 s by default), so a
+/// test of a missing deadline fails slowly instead of hanging the suite. Use ``withHostileServer(_:_:)``,
 /// which stops the server whatever the test does.
 final class HostileServer: Sendable {
     struct Header: Sendable {
@@ -80,7 +80,7 @@ final class HostileServer: Sendable {
     /// The request line and headers of each request read so far.
     var requestHeads: [String] { state.withLock { $0.requestHeads } }
 
-    init(_ behaviour: Behaviour, holdLimit: Duration = .seconds(10)) throws {
+    init(_ behaviour: Behaviour, holdLimit: Duration = .seconds(60)) throws {
         self.behaviour = behaviour
         self.holdLimit = holdLimit
         (listener, port) = try Self.makeListener()
@@ -328,7 +328,7 @@ enum HostileServerError: Error {
 }
 
 /// Runs `body` with a server that is stopped when `body` returns or throws.
-func withHostileServer<T>(_ behaviour: HostileServer.Behaviour, holdLimit: Duration = .seconds(10), _ body: (HostileServer) async throws -> T)
+func withHostileServer<T>(_ behaviour: HostileServer.Behaviour, holdLimit: Duration = .seconds(60), _ body: (HostileServer) async throws -> T)
     async throws -> T
 {
     let server = try HostileServer(behaviour, holdLimit: holdLimit)
