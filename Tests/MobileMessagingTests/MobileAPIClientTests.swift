@@ -153,7 +153,7 @@ import Testing
         #expect(registered.pushRegistrationId == "reg-1")
         let request = try #require(fake.requests.first)
         #expect(request.method == "POST")
-        #expect(request.url == "http://fake.test/mobile/1/appinstance")
+        #expect(request.url == "https://fake.test/mobile/1/appinstance")
         #expect(request.authorization == "App app-1")
         #expect(request.header("Accept") == "application/json")
         #expect(request.header("Content-Type") == "application/json")
@@ -213,14 +213,15 @@ import Testing
 
     @Test func idsArePercentEncodedInThePath() async throws {
         _ = try? await client.fetchInstallation("a/b?c d")
-        #expect(fake.requests.last?.url == "http://fake.test/mobile/1/appinstance/a%2Fb%3Fc%20d")
+        #expect(fake.requests.last?.url == "https://fake.test/mobile/1/appinstance/a%2Fb%3Fc%20d")
     }
 
     @Test func aSuccessWithoutTheExpectedObjectIsUnexpected() async throws {
-        fake.setHook { _ in HTTPResponse(status: 200, body: Array("<html>ok</html>".utf8)) }
+        fake.setHook { _ in FakeMobileAPI.json(200, ["ok"]) }
         let error = await caughtError { try await client.registerInstallation(Installation()) }
         #expect(error?.code == "UNEXPECTED_RESPONSE")
         #expect(error?.httpStatus == 200)
+        #expect(error?.isTransient == false)
 
         fake.setHook { _ in FakeMobileAPI.json(200, ["regEnabled": true]) }
         let noID = await caughtError { try await client.registerInstallation(Installation()) }

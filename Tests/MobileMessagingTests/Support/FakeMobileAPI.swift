@@ -26,7 +26,7 @@ struct RecordedRequest: Sendable {
 /// (registration, installations, users, personalize, depersonalize, App/Bearer checks)
 /// for session tests, with every request recorded and a hook to inject faults.
 final class FakeMobileAPI: HTTPTransport {
-    static let baseURL = "http://fake.test"
+    static let baseURL = "https://fake.test"
 
     struct Store {
         var requests: [RecordedRequest] = []
