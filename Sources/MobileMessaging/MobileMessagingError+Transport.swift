@@ -19,11 +19,8 @@ extension MobileMessagingError {
 
     /// Whether this is an ``unfollowedRedirect(status:to:)``: the request may succeed
     /// later unchanged (on another network, once a proxy is gone), so a queueable change
-    /// is kept pending, as after a network failure.
-    ///
-    /// `isTransient` must include it: `case Code.networkError, Code.timeout: true;
-    /// default: isUnfollowedRedirect || (httpStatus ?? 0) >= 500 || httpStatus == 429`.
+    /// is kept pending, as after a network failure (`isTransient` counts it).
     var isUnfollowedRedirect: Bool {
-        domain == Domain.core && code == Code.unexpectedResponse && (300..<400).contains(httpStatus ?? 0)
+        domain == Domain.core && errorCode == .unexpectedResponse && (300..<400).contains(httpStatus ?? 0)
     }
 }
