@@ -78,9 +78,14 @@ let package = Package(
             dependencies: ["JSONRPC", "JSON", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
+        // A loopback HTTP server that misbehaves on purpose (stall, trickle, redirect, ...),
+        // shared by the transport unit tests and the end-to-end tests.
+        .target(name: "HostileHTTPServer", path: "Tests/HostileHTTPServer"),
         .testTarget(
             name: "MobileMessagingTests",
-            dependencies: ["MobileMessaging", "JSON", "UserDataJWT", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MobileMessaging", "JSON", "UserDataJWT", "HostileHTTPServer", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "MobileAPIServerTests",
@@ -90,7 +95,7 @@ let package = Package(
             ]
         ),
         // Black-box tests: spawn the built mmcore / mmserver and talk JSON lines / HTTP.
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "HostileHTTPServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

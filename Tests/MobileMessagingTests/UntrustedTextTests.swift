@@ -1,3 +1,4 @@
+import HostileHTTPServer
 import JSON
 import Testing
 import UserDataJWT

@@ -16,17 +16,17 @@ import Synchronization
 /// milliseconds. A stalled answer is held at most ``holdLimit`` (60 s by default), so a
 /// test of a missing deadline fails slowly instead of hanging the suite. Use ``withHostileServer(_:_:)``,
 /// which stops the server whatever the test does.
-final class HostileServer: Sendable {
-    struct Header: Sendable {
-        let name: String
-        let value: String
-        init(_ name: String, _ value: String) {
+public final class HostileServer: Sendable {
+    public struct Header: Sendable {
+        public let name: String
+        public let value: String
+        public init(_ name: String, _ value: String) {
             self.name = name
             self.value = value
         }
     }
 
-    enum Behaviour: Sendable {
+    public indirect enum Behaviour: Sendable {
         /// Sends the head with `Content-Length`, then nothing.
         case stallAfterHeaders(contentLength: Int)
         /// Sends the head with `Content-Length`, then one byte every `interval`.
@@ -39,20 +39,23 @@ final class HostileServer: Sendable {
         case respond(status: Int, headers: [Header], body: [UInt8])
         /// Answers 200 with a JSON content type and `bytes` bytes of body, sent in chunks.
         case largeBody(bytes: Int)
+        /// Picks the behaviour for each request from its request line (`PATCH /path HTTP/1.1`),
+        /// so one server can register an installation normally and stall the next call.
+        case route(@Sendable (String) -> Behaviour)
 
         /// `302 Found` to `location`.
-        static func redirect(to location: String) -> Behaviour {
+        public static func redirect(to location: String) -> Behaviour {
             .respond(status: 302, headers: [Header("Location", location)], body: [])
         }
 
         /// What a hotel or airport Wi-Fi answers to any request before sign-in.
-        static let captivePortal = Behaviour.respond(
+        public static let captivePortal = Behaviour.respond(
             status: 200, headers: [Header("Content-Type", "text/html; charset=utf-8")],
             body: Array("<html><head><title>Sign in to Wi-Fi</title></head><body><form>Accept</form></body></html>".utf8))
 
         /// A Mobile API error body with exactly these `messageId` and `text` strings
         /// (JSON-escaped here, so CR, LF and quotes arrive as the server meant them).
-        static func mobileAPIError(status: Int, messageId: String, text: String) -> Behaviour {
+        public static func mobileAPIError(status: Int, messageId: String, text: String) -> Behaviour {
             let body = #"{"requestError":{"serviceException":{"messageId":"#
                 + jsonString(messageId) + #","text":"# + jsonString(text) + "}}}"
             return .respond(status: status, headers: [Header("Content-Type", "application/json")], body: Array(body.utf8))
@@ -68,20 +71,25 @@ final class HostileServer: Sendable {
         var open: Set<Int32> = []
     }
 
-    let port: UInt16
-    let behaviour: Behaviour
-    let holdLimit: Duration
+    public let port: UInt16
+    public let holdLimit: Duration
+    private let current: Mutex<Behaviour>
     private let listener: Int32
     private let state = Mutex(State())
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
     /// Connections accepted so far.
-    var connectionCount: Int { state.withLock { $0.connections } }
+    public var connectionCount: Int { state.withLock { $0.connections } }
     /// The request line and headers of each request read so far.
-    var requestHeads: [String] { state.withLock { $0.requestHeads } }
+    public var requestHeads: [String] { state.withLock { $0.requestHeads } }
+    /// What the next request gets.
+    public var behaviour: Behaviour { current.withLock { $0 } }
 
-    init(_ behaviour: Behaviour, holdLimit: Duration = .seconds(60)) throws {
-        self.behaviour = behaviour
+    /// Changes what later requests get (a server that recovers, or breaks).
+    public func become(_ behaviour: Behaviour) { current.withLock { $0 = behaviour } }
+
+    public init(_ behaviour: Behaviour, holdLimit: Duration = .seconds(60)) throws {
+        current = Mutex(behaviour)
         self.holdLimit = holdLimit
         (listener, port) = try Self.makeListener()
         let started = spawn { [self] in acceptLoop() }
@@ -93,7 +101,7 @@ final class HostileServer: Sendable {
 
     /// Stops accepting, breaks every open connection and waits (briefly) until every
     /// thread has ended; afterwards the port refuses connections.
-    func stop() {
+    public func stop() {
         let open = state.withLock { state in
             state.stopped = true
             return state.open
@@ -147,7 +155,13 @@ final class HostileServer: Sendable {
         let started = ContinuousClock.now
         let holding = { [self] in !isStopped && ContinuousClock.now - started < holdLimit }
 
+        var behaviour = self.behaviour
+        while case .route(let pick) = behaviour {
+            behaviour = pick(String(head.prefix { $0 != "\r" && $0 != "\n" }))
+        }
         switch behaviour {
+        case .route:
+            return
         case .stallAfterHeaders(let length):
             guard write(connection, head: "200 OK", ["Content-Type: application/json", "Content-Length: \(length)"]) else { return }
             while holding() { usleep(20_000) }
@@ -322,13 +336,13 @@ final class HostileServer: Sendable {
     }
 }
 
-enum HostileServerError: Error {
+public enum HostileServerError: Error {
     case socket(Int32)
     case thread
 }
 
 /// Runs `body` with a server that is stopped when `body` returns or throws.
-func withHostileServer<T>(_ behaviour: HostileServer.Behaviour, holdLimit: Duration = .seconds(60), _ body: (HostileServer) async throws -> T)
+public func withHostileServer<T>(_ behaviour: HostileServer.Behaviour, holdLimit: Duration = .seconds(60), _ body: (HostileServer) async throws -> T)
     async throws -> T
 {
     let server = try HostileServer(behaviour, holdLimit: holdLimit)
