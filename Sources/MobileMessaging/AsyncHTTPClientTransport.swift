@@ -68,9 +68,31 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            // NIO's connection errors (refused, reset, DNS) describe themselves well.
+            if let host = Self.unresolvedHost(error) { throw HTTPTransportError.hostNotFound(host) }
+            // NIO's connection errors (refused, reset) describe themselves well.
             throw HTTPTransportError.network(String(describing: error))
         }
+    }
+
+    /// The host of a connection that failed because its name did not resolve: NIO's
+    /// `NIOConnectionError` with a DNS error and no connection attempt, or
+    /// `SocketAddressError.unknown`. Read by reflection so the core does not link NIOPosix
+    /// for one error type; only failed requests pay for it.
+    static func unresolvedHost(_ error: any Error) -> String? {
+        if case SocketAddressError.unknown(let host, _) = error { return host }
+        guard String(describing: type(of: error)) == "NIOConnectionError" else { return nil }
+        var host: String?
+        var dnsFailed = false
+        var attempted = false
+        for child in Mirror(reflecting: error).children {
+            switch child.label {
+            case "host": host = child.value as? String
+            case "dnsAError", "dnsAAAAError": if case .some(.some) = child.value as? (any Error)? { dnsFailed = true }
+            case "connectionErrors": attempted = !((child.value as? [Any])?.isEmpty ?? true)
+            default: break
+            }
+        }
+        return dnsFailed && !attempted ? host : nil
     }
 
     private static func exchange(_ request: HTTPClientRequest, client: HTTPClient, deadline: NIODeadline, limit: Int)

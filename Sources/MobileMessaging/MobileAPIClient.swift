@@ -9,19 +9,33 @@ import UserDataJWT
 /// ``MobileMessagingError``: `NETWORK_ERROR`, `TIMEOUT`, the server's own code, or
 /// `UNEXPECTED_RESPONSE` for an answer that is not the Mobile API's shape. What the
 /// server says goes through ``UntrustedText`` before it reaches an error.
+///
+/// Requests go to the route's current base URL: a `New-Base-URL` header on any answer
+/// moves every later request, and a host that cannot be found sends them back to the
+/// configured `backendBaseURL` (``BaseURLRoute``).
 struct MobileAPIClient: Sendable {
-    let baseURL: String
+    let route: BaseURLSource
     let applicationCode: String
     let timeoutSeconds: Double
     let transport: any HTTPTransport
     /// Larger bodies are refused even if the transport accepted them.
     var maxResponseBytes = 1 << 20
 
-    init(configuration: Configuration, transport: any HTTPTransport) {
-        baseURL = configuration.backendBaseURL
+    init(configuration: Configuration, transport: any HTTPTransport, route: BaseURLSource? = nil) {
+        self.route = route ?? BaseURLSource(BaseURLRoute(configured: configuration.backendBaseURL))
         applicationCode = configuration.applicationCode
         timeoutSeconds = configuration.requestTimeoutSeconds
         self.transport = transport
+    }
+
+    /// The base URL of the next request.
+    var baseURL: String { route.current }
+
+    /// `GET /mobile/1/baseurl` (App auth) at the configured base URL: where the service
+    /// wants this application. `nil` when the answer names none.
+    func fetchBaseURL() async throws(MobileMessagingError) -> String? {
+        let answer = try await send("GET", "/mobile/1/baseurl", pushRegistrationId: nil, base: route.snapshot.configured)
+        return answer.json?["baseUrl"]?.stringValue
     }
 
     // MARK: - Installation
@@ -103,18 +117,24 @@ struct MobileAPIClient: Sendable {
         return headers
     }
 
-    func send(_ method: String, _ path: String, token: String? = nil, pushRegistrationId: String?, body: JSONValue? = nil)
-        async throws(MobileMessagingError) -> Answer
-    {
+    func send(
+        _ method: String, _ path: String, token: String? = nil, pushRegistrationId: String?, body: JSONValue? = nil,
+        base: String? = nil
+    ) async throws(MobileMessagingError) -> Answer {
+        let base = base ?? route.current
         let response: HTTPResponse
         do {
             response = try await transport.send(
-                method: method, url: baseURL + path,
+                method: method, url: base + path,
                 headers: headers(token: token, pushRegistrationId: pushRegistrationId, hasBody: body != nil),
                 body: body?.serializedBytes, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
         } catch {
+            // The failed call answers its own error; the next one goes to the configured URL.
+            if case HTTPTransportError.hostNotFound = error { route.fallBack(from: base) }
             throw Self.transportError(error, timeoutSeconds: timeoutSeconds, token: token)
         }
+        // Any answer, whatever its status, may move the application (both SDKs).
+        if let moved = response.header("New-Base-URL") { route.follow(moved) }
         guard response.body.count <= maxResponseBytes else {
             throw .unexpectedResponse(
                 status: response.status, "The server answered HTTP \(response.status) with a body larger than \(maxResponseBytes) bytes.")
@@ -149,6 +169,8 @@ struct MobileAPIClient: Sendable {
             return .timeout(seconds: timeoutSeconds)
         case HTTPTransportError.network(let detail):
             return .network(UntrustedText.line(detail, token: token, limit: 200))
+        case HTTPTransportError.hostNotFound(let host):
+            return .network("the host \(UntrustedText.line(host, token: token, limit: 100)) was not found")
         case HTTPTransportError.responseTooLarge(let status, let limit):
             return .unexpectedResponse(status: status, "The server answered HTTP \(status) with a body larger than \(limit) bytes.")
         case is CancellationError:

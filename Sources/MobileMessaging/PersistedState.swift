@@ -35,6 +35,9 @@ struct PersistedState: Sendable, Equatable {
     /// Pending changes of kinds a newer version wrote: not delivered by this one, but
     /// kept, so going back to that version loses nothing.
     var unrecognizedPendingChanges: [JSONObject] = []
+    /// Where the service moved this application (`New-Base-URL`), learned under the
+    /// `backendBaseURL` it keeps; written as `baseURL: {configured, dynamic?, checkedAt?}`.
+    var route: BaseURLRoute?
 
     init(applicationCode: String? = nil) {
         self.applicationCode = applicationCode
@@ -58,6 +61,11 @@ struct PersistedState: Sendable, Equatable {
         default: throw FormatError(reason: "applicationCode is not a string")
         }
         installation = try Self.section(object, "installation").map(Installation.init(api:))
+        if let route = try Self.section(object, "baseURL") {
+            guard let configured = route["configured"]?.stringValue else { throw FormatError(reason: "baseURL.configured is not a string") }
+            self.route = BaseURLRoute(
+                configured: configured, dynamic: route["dynamic"]?.stringValue, lastCheck: route["checkedAt"]?.numberValue?.doubleValue)
+        }
         user = try Self.section(object, "user").map(UserData.init(api:))
 
         switch object["pendingChanges"] {
@@ -101,6 +109,12 @@ struct PersistedState: Sendable, Equatable {
         var object: JSONObject = ["formatVersion": .number(JSONNumber(Self.formatVersion))]
         if let applicationCode { object["applicationCode"] = .string(applicationCode) }
         if let installation { object["installation"] = installation.apiJSON }
+        if let route, route.dynamic != nil || route.lastCheck != nil {
+            var fields: JSONObject = ["configured": .string(route.configured)]
+            if let dynamic = route.dynamic { fields["dynamic"] = .string(dynamic) }
+            if let checkedAt = route.lastCheck { fields["checkedAt"] = .number(JSONNumber(checkedAt)) }
+            object["baseURL"] = .object(fields)
+        }
         if includeUser, let user { object["user"] = user.apiJSON }
         // Queued user changes are user data too: with `userDataPersistingDisabled` they
         // are retried from memory only and do not survive a restart.

@@ -121,7 +121,11 @@ public actor Session {
         if configuration.loggingEnabled && logger.logLevel > .debug { logger.logLevel = .debug }
         self.configuration = configuration
         retries.policy = configuration.retryPolicy(fallback: defaultRetryPolicy)
-        api = MobileAPIClient(configuration: configuration, transport: transport)
+        // A route learned under another backendBaseURL does not apply to this one.
+        let learned = state.route.flatMap { $0.configured == configuration.backendBaseURL ? $0 : nil }
+        let route = BaseURLSource(learned ?? BaseURLRoute(configured: configuration.backendBaseURL))
+        api = MobileAPIClient(configuration: configuration, transport: transport, route: route)
+        checkBaseURLIfDue()
         if tokens.set(configuration.userDataJwt), tokens.token != nil { newTokenArrived() }
 
         logger.debug(
@@ -196,7 +200,10 @@ public actor Session {
         _ method: String, epoch admittedEpoch: Int, ticket: Int?,
         _ body: @Sendable (isolated Session) async throws -> JSONValue
     ) async throws -> JSONValue {
-        defer { if let ticket { admittedChanges.remove(ticket) } }
+        defer {
+            if let ticket { admittedChanges.remove(ticket) }
+            if admittedEpoch == epoch { keepRoute() }
+        }
         guard admittedEpoch == epoch, configuration != nil else {
             throw MobileMessagingError.stoppedBeforeRunning(method)
         }
