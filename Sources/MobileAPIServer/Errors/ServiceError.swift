@@ -91,6 +91,9 @@ extension ServiceError {
     static func accessTokenInvalid(_ reason: String) -> ServiceError {
         ServiceError(.unauthorized, "ACCESS_TOKEN_INVALID", "Invalid access token: \(reason)")
     }
+    static let accessTokenDuplicateMember = ServiceError(
+        .unauthorized, "ACCESS_TOKEN_DUPLICATE_MEMBER",
+        "Invalid access token: its header or payload repeats a member name")
     static let accessTokenKeyUnknown = ServiceError(
         .unauthorized, "ACCESS_TOKEN_KEY_UNKNOWN", "The token's key id is not an active key of this application")
     static let accessTokenExpired = ServiceError(.unauthorized, "ACCESS_TOKEN_EXPIRED", "The access token has expired")
