@@ -5,8 +5,8 @@ import Testing
 @testable import MobileAPIServer
 
 /// Correctly signed tokens that must still be refused: a repeated member name in the
-/// header or the payload. The signature is good in every case, so only the check under
-/// test can refuse them.
+/// header or the payload, and a header `typ` other than `JWT`. The signature is good in
+/// every case, so only the check under test can refuse them.
 @Suite("Token strictness")
 struct TokenStrictnessTests {
     /// The header and payload of a valid token for alice, as JSON text with `extra`
@@ -64,6 +64,34 @@ struct TokenStrictnessTests {
             }
             let user = try await client.send(.get, path, auth: "Bearer \(valid)")
             #expect(user.body["firstName"] == nil, "nothing was changed")
+        }
+    }
+
+    @Test(arguments: [#""JOSE""#, #""at+jwt""#, #""JWS""#, #""""#, "1", "null"])
+    func headerTypOtherThanJWTIsRefused(_ typ: String) async throws {
+        try await Harness().run { client in
+            let (code, key, pushRegId) = try await AccessTokenTests.setUp(client)
+            let now = Int(client.clock.now.timeIntervalSince1970)
+            let token = Self.sign(
+                header: #"{"alg":"HS256","typ":\#(typ),"kid":"\#(key.keyId)"}"#, payload: Self.payload(code: code, now: now),
+                key: key)
+            let reply = try await client.send(.get, "/mobile/1/appinstance/\(pushRegId)/user", auth: "Bearer \(token)")
+            #expect(reply.status == 401, "typ \(typ): \(reply.text)")
+            #expect(reply.messageId == "ACCESS_TOKEN_INVALID", "typ \(typ)")
+            #expect(reply.errorText?.contains("typ") == true, "typ \(typ): \(reply.errorText ?? "")")
+        }
+    }
+
+    /// RFC 7515 section 4.1.9: `typ` is compared without regard to case; absent is fine.
+    @Test(arguments: [#","typ":"jwt""#, ""])
+    func headerTypJWTInAnyCaseOrAbsentIsAccepted(_ typ: String) async throws {
+        try await Harness().run { client in
+            let (code, key, pushRegId) = try await AccessTokenTests.setUp(client)
+            let now = Int(client.clock.now.timeIntervalSince1970)
+            let token = Self.sign(
+                header: #"{"alg":"HS256","kid":"\#(key.keyId)"\#(typ)}"#, payload: Self.payload(code: code, now: now), key: key)
+            let reply = try await client.send(.get, "/mobile/1/appinstance/\(pushRegId)/user", auth: "Bearer \(token)")
+            #expect(reply.status == 200, "\(reply.text)")
         }
     }
 }
