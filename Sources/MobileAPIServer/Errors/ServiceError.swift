@@ -74,6 +74,9 @@ extension ServiceError {
     static let externalUserIdChangeForbidden = ServiceError(
         .forbidden, "EXTERNAL_USER_ID_CHANGE_FORBIDDEN",
         "The external user id can be changed only by personalize when user data needs a JWT")
+    static let personalizeMergeForbidden = ServiceError(
+        .forbidden, "PERSONALIZE_MERGE_FORBIDDEN",
+        "Personalize with a JWT cannot merge into a user whose external user id is not the token's subject")
     static func requestTooLarge(limit: Int) -> ServiceError {
         ServiceError(.contentTooLarge, "REQUEST_FORMAT_INVALID", "Request body larger than \(limit) bytes")
     }

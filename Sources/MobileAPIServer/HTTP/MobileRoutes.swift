@@ -65,8 +65,9 @@ struct MobileRoutes: Sendable {
     func personalize(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
         let access = try await userDataCaller(request, context)
         let query = request.uri.queryParameters
-        let forceDepersonalize = try Self.flag(query.get("forceDepersonalize"), name: "forceDepersonalize")
-        let keepAsLead = try Self.flag(query.get("keepAsLead"), name: "keepAsLead")
+        let options = PersonalizeOptions(
+            forceDepersonalize: try Self.flag(query.get("forceDepersonalize"), name: "forceDepersonalize"),
+            keepAsLead: try Self.flag(query.get("keepAsLead"), name: "keepAsLead"))
         let body = try await request.jsonObjectBody(limit: Limits.bodyBytes)
         try FieldReader(body).rejectUnknown(allowed: ["userIdentity", "userAttributes"])
         let identity = try UserIdentity(body["userIdentity"])
@@ -79,8 +80,8 @@ struct MobileRoutes: Sendable {
         }
         return JSONResponse(
             try await store.personalize(
-                pushRegId: access.installation.pushRegId, identity: identity, attributes: attributes,
-                forceDepersonalize: forceDepersonalize, keepAsLead: keepAsLead, caller: access.caller))
+                pushRegId: access.installation.pushRegId, identity: identity, attributes: attributes, options: options,
+                caller: access.caller, authorization: access.application.userDataAuthorization))
     }
 
     // MARK: Who is calling
