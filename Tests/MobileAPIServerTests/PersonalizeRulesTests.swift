@@ -5,7 +5,8 @@ import Testing
 
 @testable import MobileAPIServer
 
-/// Personalize rules beyond PeopleTests: what a token may merge into under JWT_ONLY.
+/// Personalize rules beyond PeopleTests: what a token may merge into under JWT_ONLY, and
+/// `setDeviceAsPrimary`.
 @Suite("Personalize rules")
 struct PersonalizeRulesTests {
     /// An application whose anonymous lead (on its own installation) has a first name, an
@@ -104,6 +105,63 @@ struct PersonalizeRulesTests {
                 other, auth: "App \(code)", identity: ["externalUserId": "someone", "emails": ["lead@example.com"]])
             #expect(reply.status == 200, "\(reply.text)")
             #expect(reply.body["firstName"] == "Lead")
+        }
+    }
+
+    // MARK: setDeviceAsPrimary
+
+    static func primaries(_ reply: Reply) -> [String: Bool] {
+        var result: [String: Bool] = [:]
+        for instance in reply.body["instances"]?.arrayValue ?? [] {
+            if let id = instance["pushRegId"]?.stringValue { result[id] = instance["isPrimary"]?.boolValue }
+        }
+        return result
+    }
+
+    @Test func setDeviceAsPrimaryMakesThisTheOnlyPrimaryInstallation() async throws {
+        try await Harness().run { client in
+            let code = try await client.createApplication()
+            let phone = try await client.register(code, ["os": "iOS"])
+            let tablet = try await client.register(code, ["os": "Android"])
+            let identity: JSONValue = ["externalUserId": "alice"]
+
+            let onPhone = try await client.personalize(phone, auth: "App \(code)", identity: identity, query: "?setDeviceAsPrimary=true")
+            #expect(onPhone.status == 200, "\(onPhone.text)")
+            #expect(Self.primaries(onPhone) == [phone: true])
+
+            let onTablet = try await client.personalize(
+                tablet, auth: "App \(code)", identity: identity, query: "?setDeviceAsPrimary=true&keepAsLead=false")
+            #expect(onTablet.status == 200, "\(onTablet.text)")
+            #expect(Self.primaries(onTablet) == [phone: false, tablet: true])
+
+            // Without the flag (or false) nothing changes for the others; the moved one is reset.
+            let again = try await client.personalize(phone, auth: "App \(code)", identity: identity, query: "?setDeviceAsPrimary=false")
+            #expect(Self.primaries(again) == [phone: false, tablet: true])
+            let back = try await client.personalize(phone, auth: "App \(code)", identity: identity, query: "?setDeviceAsPrimary=TRUE")
+            #expect(Self.primaries(back) == [phone: true, tablet: false])
+            let installation = try await client.send(.get, "/mobile/1/appinstance/\(tablet)", auth: "App \(code)")
+            #expect(installation.body["isPrimary"] == false)
+
+            let bad = try await client.personalize(phone, auth: "App \(code)", identity: identity, query: "?setDeviceAsPrimary=yes")
+            #expect(bad.status == 400)
+            #expect(bad.messageId == "REQUEST_FORMAT_INVALID")
+        }
+    }
+
+    @Test func setDeviceAsPrimaryWithForceDepersonalizeAndAToken() async throws {
+        try await Harness().run { client in
+            let code = try await client.createApplication()
+            let key = try await client.createKey(code)
+            let phone = try await client.register(code)
+            _ = try await client.personalize(phone, auth: "App \(code)", identity: ["externalUserId": "bob"])
+            try await client.setAuthorization(code, .jwtOnly)
+            let carol = client.token(key, code: code, sub: "carol")
+            let reply = try await client.personalize(
+                phone, auth: "Bearer \(carol)", identity: ["externalUserId": "carol"],
+                query: "?forceDepersonalize=true&setDeviceAsPrimary=true")
+            #expect(reply.status == 200, "\(reply.text)")
+            #expect(reply.body["externalUserId"] == "carol")
+            #expect(Self.primaries(reply) == [phone: true])
         }
     }
 }

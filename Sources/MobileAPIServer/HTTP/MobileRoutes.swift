@@ -67,7 +67,8 @@ struct MobileRoutes: Sendable {
         let query = request.uri.queryParameters
         let options = PersonalizeOptions(
             forceDepersonalize: try Self.flag(query.get("forceDepersonalize"), name: "forceDepersonalize"),
-            keepAsLead: try Self.flag(query.get("keepAsLead"), name: "keepAsLead"))
+            keepAsLead: try Self.flag(query.get("keepAsLead"), name: "keepAsLead"),
+            setDeviceAsPrimary: try Self.flag(query.get("setDeviceAsPrimary"), name: "setDeviceAsPrimary"))
         let body = try await request.jsonObjectBody(limit: Limits.bodyBytes)
         try FieldReader(body).rejectUnknown(allowed: ["userIdentity", "userAttributes"])
         let identity = try UserIdentity(body["userIdentity"])

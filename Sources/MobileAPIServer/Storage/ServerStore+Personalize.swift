@@ -2,13 +2,15 @@ import Foundation
 import GRDB
 import JSON
 
-/// Personalize's query flags (`?forceDepersonalize=&keepAsLead=`).
+/// Personalize's query flags (`?forceDepersonalize=&keepAsLead=&setDeviceAsPrimary=`).
 struct PersonalizeOptions: Sendable {
     /// An installation already personalized as someone else first moves to a new
     /// anonymous person instead of being refused.
     var forceDepersonalize = false
     /// The person stays a `LEAD` instead of becoming a `CUSTOMER`.
     var keepAsLead = false
+    /// The installation becomes its person's only primary one.
+    var setDeviceAsPrimary = false
 }
 
 extension ServerStore {
@@ -63,6 +65,9 @@ extension ServerStore {
             try Self.addContacts(db, person: target, kind: .phone, identity.phones)
             if !options.keepAsLead { target.type = .customer }
             try Self.apply(attributes, to: &target, db: db, now: now)
+            if options.setDeviceAsPrimary {
+                try Self.makePrimary(db, &installation, now: now)
+            }
             return try Self.userJSON(db, target)
         }
     }
@@ -80,6 +85,16 @@ extension ServerStore {
                 throw ServiceError.personalizeMergeForbidden
             }
         }
+    }
+
+    /// Makes `installation` its person's only primary installation.
+    static func makePrimary(_ db: Database, _ installation: inout InstallationRecord, now: Date) throws {
+        try db.execute(
+            sql: "UPDATE installation SET isPrimary = 0, updatedAt = ? WHERE personId = ? AND pushRegId != ? AND isPrimary",
+            arguments: [now, installation.personId, installation.pushRegId])
+        installation.isPrimary = true
+        installation.updatedAt = now
+        try installation.update(db)
     }
 
     /// Ids of the people any identity field names.
