@@ -16,6 +16,14 @@ public enum Limits {
     public static let listObjectKeys = 50
     /// Request body size.
     public static let bodyBytes = 1 << 20
+    /// All header field names and values of one request together: real clients send a
+    /// few hundred bytes and a JWT, so 64 KiB is generous and a larger header is refused
+    /// with the error shape.
+    public static let headerBytes = 64 << 10
+    /// What the HTTP parser itself accepts in one header field and in all of them:
+    /// above ``headerBytes``, so that sizes in between reach the server's own refusal.
+    /// Beyond this, hummingbird answers an empty 400 and closes (docs/mmserver.md).
+    public static let parsedHeaderBytes = 4 << 20
 }
 
 /// Reads a JSON object field by field, naming the field in every refusal.

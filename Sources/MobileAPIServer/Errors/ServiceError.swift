@@ -80,6 +80,12 @@ extension ServiceError {
     static func requestTooLarge(limit: Int) -> ServiceError {
         ServiceError(.contentTooLarge, "REQUEST_FORMAT_INVALID", "Request body larger than \(limit) bytes")
     }
+    static func requestHeadersTooLarge(limit: Int) -> ServiceError {
+        ServiceError(.requestHeaderFieldsTooLarge, "REQUEST_FORMAT_INVALID", "Request header fields larger than \(limit) bytes")
+    }
+    static let hostNotAllowed = ServiceError(
+        .misdirectedRequest, "HOST_NOT_ALLOWED",
+        "The configuration page and the admin API answer only to the loopback names and the port this server listens on")
     static func notFound(_ method: String, _ path: String) -> ServiceError {
         ServiceError(.notFound, "NOT_FOUND", "No such endpoint: \(method) \(path)")
     }
