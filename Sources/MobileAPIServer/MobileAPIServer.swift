@@ -51,18 +51,20 @@ public struct MobileAPIServer: Sendable {
     public static func randomAdminToken() -> String { Identifiers.randomHex(bytes: 24) }
 
     /// All routes. Middleware order, outermost first: `nosniff` on everything; the request
-    /// log sees what the client saw; faults come before any work; every error leaves as
-    /// the `requestError` JSON shape, including the header size and Host refusals that
-    /// follow.
+    /// log sees what the client saw; `New-Base-URL` goes on refusals too; faults come
+    /// before any work; every error leaves as the `requestError` JSON shape, including
+    /// the header size and Host refusals that follow.
     public func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: RequestLogMiddleware(log: requestLog))
+        router.add(middleware: BaseURLMiddleware())
         router.add(middleware: FaultInjectionMiddleware(injector: faults))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: HeaderSizeMiddleware())
         router.add(middleware: HostCheckMiddleware(address: address))
-        MobileRoutes(store: store, verifier: AccessTokenVerifier(now: configuration.now)).register(on: router)
+        MobileRoutes(store: store, verifier: AccessTokenVerifier(now: configuration.now), address: address)
+            .register(on: router)
         AdminRoutes(
             store: store, requestLog: requestLog, faults: faults, adminToken: configuration.adminToken,
             now: configuration.now
