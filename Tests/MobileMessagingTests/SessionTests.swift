@@ -14,7 +14,8 @@ struct Harness {
     let monotonic = TestMonotonicClock()
 
     static let fastRetries = RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100))
-    static let slowRetries = RetryPolicy(initialDelay: .seconds(60), maximumDelay: .seconds(60))
+    /// No background retry within a test: without jitter every delay is the full minute.
+    static let slowRetries = RetryPolicy(initialDelay: .seconds(60), maximumDelay: .seconds(60), jitter: false)
 
     func makeSession(retryPolicy: RetryPolicy = fastRetries, tokenProvider: (any TokenProvider)? = nil) -> Session {
         Session(
