@@ -27,6 +27,15 @@ import Testing
         #expect(!error.isAuthenticationRejection)
     }
 
+    /// A server cannot park the queue for days: Retry-After counts up to an hour.
+    @Test(arguments: [("5", 5.0), ("3600", 3600), ("3601", 3600), ("999999", 3600), ("1e300", 3600), ("-1", nil), ("soon", nil)])
+    func retryAfterIsReadAndCappedAtAnHour(header: String, seconds: Double?) {
+        let response = HTTPResponse(
+            status: 429, headers: [("Retry-After", header)],
+            body: Array(#"{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Slow down"}}}"#.utf8))
+        #expect(MobileAPIClient.responseError(response, token: nil).retryAfterSeconds == seconds)
+    }
+
     @Test func missingTextFallsBackToTheStatus() {
         let error = map(400, #"{"requestError":{"serviceException":{"messageId":"REQUEST_FORMAT_INVALID"}}}"#)
         #expect(error.code == "REQUEST_FORMAT_INVALID")
