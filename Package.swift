@@ -6,7 +6,7 @@ import PackageDescription
 // wires stdio to it. MobileAPIServer + mmserver are the local Mobile API.
 let package = Package(
     name: "mmcore",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mmcore", targets: ["mmcore"]),
         .executable(name: "mmserver", targets: ["mmserver"]),

@@ -1,3 +1,4 @@
+import Synchronization
 /// Which base URL the Mobile API is reached at: the configured `backendBaseURL`, or the
 /// one the service moved this application to (`mobile-api.md`, "Dynamic base URL"; iOS
 /// `DynamicBaseUrlHTTPSessionManager.swift` and `BaseUrlManager.swift`, Android
@@ -67,10 +68,10 @@ extension String {
 /// The route shared by every request of one session: read for each request, moved by a
 /// response's `New-Base-URL` header or a host-not-found, from whatever task sends.
 final class BaseURLSource: Sendable {
-    private let route: Locked<BaseURLRoute>
+    private let route: Mutex<BaseURLRoute>
 
     init(_ route: BaseURLRoute) {
-        self.route = Locked(route)
+        self.route = Mutex(route)
     }
 
     var snapshot: BaseURLRoute { route.withLock { $0 } }

@@ -181,13 +181,20 @@ public actor Session {
 
     // MARK: - The lane
 
-    /// Queues a call on the lane. `local` is shown to local reads until the call ends.
-    /// The call runs only if the session is still the one it was admitted to (no
-    /// `cleanup` or new application in between).
+    /// Admits a call that needs the session: `checks` (refusals that send nothing) run
+    /// now, then the call takes its place on the lane. `local` is shown to local reads
+    /// until the call ends. The call runs only if the session is still the one it was
+    /// admitted to (no `cleanup` or new application in between).
     func enqueue(
-        _ method: String, local: LocalChanges.Change? = nil,
+        _ method: String, local: LocalChanges.Change? = nil, checks: () throws(MobileMessagingError) -> Void = {},
         _ body: @escaping @Sendable (isolated Session) async throws -> JSONValue
     ) -> Admitted {
+        do throws(MobileMessagingError) {
+            try requireConfiguration()
+            try checks()
+        } catch {
+            return .failed(error)
+        }
         let admittedEpoch = epoch
         let ticket = local.map { admittedChanges.add($0) }
         let task = lane.admit { [self] in

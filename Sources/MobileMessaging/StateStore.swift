@@ -1,4 +1,5 @@
 import JSON
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -83,7 +84,7 @@ final class StateStore: Sendable {
     }
 
     /// Held for every write, so writes never interleave: they share one temporary name.
-    private let writes = Locked(Writes())
+    private let writes = Mutex(Writes())
 
     /// Creates the directory if needed, checks it, and takes the lock.
     ///
