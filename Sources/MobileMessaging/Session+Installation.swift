@@ -29,10 +29,11 @@ extension Session {
     /// before the first registration.
     func localInstallation() throws(MobileMessagingError) -> JSONValue {
         try requireConfiguration()
+        let queued = state.installation?.pushRegistrationId.map(queue.installationBodies(for:)) ?? []
+        // The common case, kept cheap: nothing unsent, so the server's copy is the answer.
+        if queued.isEmpty && admittedChanges.isEmpty { return state.installation?.wrapperJSON ?? .object([:]) }
         var object = state.installation?.apiJSON.objectValue
-        if let own = state.installation?.pushRegistrationId {
-            for body in queue.installationBodies(for: own) { object = PendingChange.applying(body, to: object ?? [:]) }
-        }
+        for body in queued { object = PendingChange.applying(body, to: object ?? [:]) }
         object = admittedChanges.applyingInstallationChanges(to: object)
         return object.map { Installation(api: $0).wrapperJSON } ?? .object([:])
     }

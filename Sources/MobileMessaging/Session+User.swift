@@ -42,8 +42,11 @@ extension Session {
     /// or still on the lane) applied; `{}` when there is none.
     func localUser() throws(MobileMessagingError) -> JSONValue {
         try requireConfiguration()
+        let queued = queue.userBodiesForLocalRead
+        // The common case, kept cheap: nothing unsent, so the server's copy is the answer.
+        if queued.isEmpty && admittedChanges.isEmpty { return state.user?.wrapperJSON ?? .object([:]) }
         var object = state.user?.apiJSON.objectValue
-        for body in queue.userBodiesForLocalRead { object = PendingChange.applying(body, to: object ?? [:]) }
+        for body in queued { object = PendingChange.applying(body, to: object ?? [:]) }
         object = admittedChanges.applyingUserChanges(to: object)
         return object.map { UserData(api: $0).wrapperJSON } ?? .object([:])
     }

@@ -91,6 +91,7 @@ struct SyncQueue: Sendable, Equatable {
     /// The queued `saveUser` bodies a local read applies: those after the last queued
     /// depersonalize (the local user was forgotten when it was queued).
     var userBodiesForLocalRead: [JSONObject] {
+        guard !changes.isEmpty else { return [] }
         let start = (changes.lastIndex { $0.kind == .depersonalize }).map { $0 + 1 } ?? 0
         return changes[start...].compactMap { $0.kind == .saveUser ? $0.body : nil }
     }
