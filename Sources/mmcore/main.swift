@@ -54,11 +54,7 @@ struct MMCore {
         StandardStreams.ignoreBrokenPipe()
         let output = try StandardStreams.takeStandardOutput()
         let level = options.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, level: level) }
         let logger = Logger(label: "mmcore")
 
         let connection = Connection(
