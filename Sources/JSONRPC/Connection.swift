@@ -380,7 +380,7 @@ public actor Connection {
     // MARK: Output
 
     private func send(_ response: JSONRPCResponse) {
-        writer.send(response.serializedBytes)
+        writer.send { response.write(to: &$0) }
     }
 
     private func sendBatch(_ slots: [[UInt8]?]) {

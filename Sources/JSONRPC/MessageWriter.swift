@@ -81,6 +81,25 @@ public final class MessageWriter: Sendable {
         }
     }
 
+    /// Queues one message that `write` appends (its JSON without the newline). When the
+    /// writer is held or busy it is serialized straight into the queued output, which
+    /// saves an array per message, grown and copied once more; otherwise as ``send(_:)``.
+    public func send(writing write: (inout [UInt8]) -> Void) {
+        let queued = state.withLock { state -> Bool in
+            if state.closed { return true }  // dropped, as send(_:) drops it
+            guard state.holds > 0 || state.draining else { return false }
+            // Whoever holds or drains writes it: the drain loop, a direct write's hand-over
+            // to the queue, or the last releaseHold().
+            write(&state.pending)
+            state.pending.append(UInt8(ascii: "\n"))
+            return true
+        }
+        guard !queued else { return }
+        var message: [UInt8] = []
+        write(&message)
+        send(message)
+    }
+
     /// Holds what is sent from now on until the matching ``releaseHold()``.
     public func hold() {
         state.withLock { $0.holds += 1 }
