@@ -41,8 +41,8 @@ let package = Package(
         .executableTarget(
             name: "mmcore",
             dependencies: [
+                // No ArgumentParser: its reflection was most of a start-up (CommandLineOptions.swift).
                 "JSON", "JSONRPC", "MobileMessaging",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["EmbedSchema"]
