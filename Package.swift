@@ -7,7 +7,7 @@ import PackageDescription
 // (a C interface). MobileAPIServer + mmserver are the local Mobile API.
 let package = Package(
     name: "mmcore",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mmcore", targets: ["mmcore"]),
         .executable(name: "mmserver", targets: ["mmserver"]),
@@ -50,8 +50,8 @@ let package = Package(
         .executableTarget(
             name: "mmcore",
             dependencies: [
+                // No ArgumentParser: its reflection was most of a start-up (CommandLineOptions.swift).
                 "JSON", "JSONRPC", "MobileMessaging", "CoreService",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -105,9 +105,14 @@ let package = Package(
         ),
         .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
         .testTarget(name: "MMCoreEmbeddedTests", dependencies: ["MMCoreEmbedded", "CMMCore", "JSON"]),
+        // A loopback HTTP server that misbehaves on purpose (stall, trickle, redirect, ...),
+        // shared by the transport unit tests and the end-to-end tests.
+        .target(name: "HostileHTTPServer", path: "Tests/HostileHTTPServer"),
         .testTarget(
             name: "MobileMessagingTests",
-            dependencies: ["MobileMessaging", "JSON", "UserDataJWT", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MobileMessaging", "JSON", "UserDataJWT", "HostileHTTPServer", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "MobileAPIServerTests",
@@ -117,7 +122,7 @@ let package = Package(
             ]
         ),
         // Black-box tests: spawn the built mmcore / mmserver and talk JSON lines / HTTP.
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "HostileHTTPServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

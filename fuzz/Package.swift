@@ -7,7 +7,7 @@ import PackageDescription
 // driver.
 let package = Package(
     name: "mmcore-fuzz",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [.package(name: "mmcore", path: "..")],
     targets: [
         .target(name: "CFuzzerDriver"),

@@ -22,6 +22,16 @@ public final class CallbackOutput: MessageOutput {
         queue.async { [deliver] in deliver(message) }
     }
 
+    public func send(writing write: (inout [UInt8]) -> Void) {
+        var message: [UInt8] = []
+        write(&message)
+        send(message)
+    }
+
+    /// Each message is its own callback: there is nothing to gather.
+    public func hold() {}
+    public func releaseHold() {}
+
     /// The queue is serial: this block runs after every message sent before it.
     public func flush() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -89,7 +89,7 @@ public actor Connection {
     ///   - output: written by this connection alone; see ``StandardStreams/takeStandardOutput()``.
     public init(input: Int32, output: Int32, options: Options = Options(), logger: Logger) {
         let inFlight = InFlightLimit(limit: options.maxMessagesInFlight)
-        let reader = LineReader(fileDescriptor: input, maxLineBytes: options.maxLineBytes, limit: inFlight)
+        let reader = LineReader(fileDescriptor: input, maxLineBytes: options.maxLineBytes, limit: inFlight, batched: true)
         self.reader = reader
         self.inFlight = inFlight
         self.writer = MessageWriter(fileDescriptor: output) { [logger] in
@@ -123,11 +123,21 @@ public actor Connection {
         isServing = true
         self.registry = registry
         reader.start()
-        for await event in reader.events {
-            // After shutdown(), lines already read but not handled are dropped like unread ones.
-            if reader.isStopped { break }
-            await handle(event)
-            inFlight.release(1)  // the line's slot; its handlers hold slots of their own
+        reading: for await batch in reader.batches {
+            // The answers to one read's lines leave together (see MessageWriter.hold()).
+            writer.hold()
+            defer {
+                writer.releaseHold()
+                // The lines' slots, given back together: one wake-up of a reader waiting at
+                // the limit per read, not per line, so a flood keeps its reads whole. Their
+                // handlers hold slots of their own.
+                inFlight.release(batch.count)
+            }
+            for event in batch {
+                // After shutdown(), lines already read but not handled are dropped like unread ones.
+                if reader.isStopped { break reading }
+                await handle(event)
+            }
         }
 
         isOpen = false
@@ -384,7 +394,7 @@ public actor Connection {
     // MARK: Output
 
     private func send(_ response: JSONRPCResponse) {
-        writer.send(response.serializedBytes)
+        writer.send { response.write(to: &$0) }
     }
 
     private func sendBatch(_ slots: [[UInt8]?]) {

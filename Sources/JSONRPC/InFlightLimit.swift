@@ -11,8 +11,9 @@ import Musl
 ///
 /// The reader thread takes a slot per line and blocks on a condition variable while all
 /// slots are taken: no polling, and the client's writes then block in the pipe, which is
-/// the backpressure it sees. The connection gives a line's slot back once the line is
-/// handled, and takes one for each handler it starts until that handler is answered
+/// the backpressure it sees. The connection gives the slots of a read's lines back once
+/// those lines are handled, and takes one for each handler it starts until that handler
+/// is answered
 /// (a batch may take more than the limit: its line was already read). While one of our
 /// own requests awaits the client's answer the limit is lifted, since that answer comes
 /// on the same input and waiting for it with the reader stopped would deadlock.
@@ -53,6 +54,21 @@ final class InFlightLimit: @unchecked Sendable {
         guard !closed else { return false }
         taken += 1
         return true
+    }
+
+    /// Takes up to `count` slots for lines just read: as many as are free, first waiting
+    /// (blocking the calling thread) while none is. `0` once ``close()`` was called.
+    func acquire(upTo count: Int) -> Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !closed && taken >= limit && awaitingClient == 0 {
+            pthread_cond_wait(condition, mutex)
+        }
+        guard !closed else { return 0 }
+        // While the client's answer is awaited the limit is lifted (see the type's comment).
+        let granted = awaitingClient > 0 ? count : min(count, limit - taken)
+        taken += granted
+        return granted
     }
 
     /// Takes `count` slots without waiting (for handlers started from a line already read).

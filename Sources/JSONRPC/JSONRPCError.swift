@@ -73,9 +73,16 @@ extension JSONRPCError {
         protocolError(.invalidRequest, title: "Invalid Request", dataCode: dataCode, description: description, extra: extra)
     }
 
-    public static func methodNotFound(_ method: String) -> JSONRPCError {
+    /// Longest method name echoed back: a name is the caller's own text, and a 1 MB one
+    /// must not come back three times in one error line.
+    public static let maxEchoedMethodCharacters = 128
+
+    public static func methodNotFound(_ name: String) -> JSONRPCError {
         // `message` stays short; `data.description` is what wrappers show a person
         // (Flutter's PlatformException.message), so it is a sentence.
+        let method =
+            name.count > maxEchoedMethodCharacters
+            ? "\(name.prefix(maxEchoedMethodCharacters))… (\(name.utf8.count) bytes)" : name
         var error = protocolError(
             .methodNotFound, title: "Method not found",
             dataCode: "METHOD_NOT_FOUND", description: "There is no method \"\(method)\" (rpc.discover lists the methods).",

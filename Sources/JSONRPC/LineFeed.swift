@@ -4,7 +4,8 @@
 /// The bytes go through the same ``LineFramer`` and the same limits as stdin, and the
 /// same backpressure: ``feed(_:)`` frames them on the caller's thread and, like the
 /// reader thread, waits before queuing a line while the connection has
-/// `maxMessagesInFlight` messages unanswered. The caller's thread is blocked then, as a
+/// `maxMessagesInFlight` messages unanswered. The lines of one feed are handed on
+/// together, as those of one `read(2)` are. The caller's thread is blocked then, as a
 /// writer to a full pipe would be. Lines may be split across calls in any way.
 public final class LineFeed: Sendable {
     private struct State: Sendable {
@@ -12,9 +13,9 @@ public final class LineFeed: Sendable {
         var ended = false
     }
 
-    let events: AsyncStream<LineEvent>
+    let batches: AsyncStream<[LineEvent]>
     let inFlight: InFlightLimit
-    private let continuation: AsyncStream<LineEvent>.Continuation
+    private let continuation: AsyncStream<[LineEvent]>.Continuation
     /// Held for a whole `feed`: the lines of one call stay together and in order even
     /// when several threads feed at once.
     private let state: Locked<State>
@@ -24,7 +25,7 @@ public final class LineFeed: Sendable {
     /// options to ``Connection/init(input:output:options:logger:)``.
     public init(options: Connection.Options = Connection.Options()) {
         // Unbounded buffering: the bound is the limit's, as for the reader thread.
-        (events, continuation) = AsyncStream.makeStream(of: LineEvent.self, bufferingPolicy: .unbounded)
+        (batches, continuation) = AsyncStream.makeStream(of: [LineEvent].self, bufferingPolicy: .unbounded)
         inFlight = InFlightLimit(limit: options.maxMessagesInFlight)
         state = Locked(State(framer: LineFramer(maxLineBytes: options.maxLineBytes)))
     }
@@ -38,12 +39,21 @@ public final class LineFeed: Sendable {
     public func feed(_ bytes: some Collection<UInt8>) -> Bool {
         state.withLock { state in
             guard !state.ended, !isStopped else { return false }
-            for event in state.framer.append(bytes) {
-                guard inFlight.acquireForLine() else { return false }  // stopped while waiting
-                if case .terminated = continuation.yield(event) { return false }
-            }
-            return true
+            return hand(state.framer.append(bytes))
         }
+    }
+
+    /// Queues `events` in batches of as many as there are free slots, waiting for more as
+    /// needed (the reader thread's rule). `false` once the connection stopped.
+    private func hand(_ events: [LineEvent]) -> Bool {
+        var start = 0
+        while start < events.count {
+            let granted = inFlight.acquire(upTo: events.count - start)
+            guard granted > 0 else { return false }  // stopped while waiting
+            if case .terminated = continuation.yield(Array(events[start..<(start + granted)])) { return false }
+            start += granted
+        }
+        return true
     }
 
     /// Ends the input, as closing stdin does: an unterminated last line is still a line,
@@ -53,10 +63,7 @@ public final class LineFeed: Sendable {
         state.withLock { state in
             guard !state.ended else { return }
             state.ended = true
-            for event in state.framer.finish() {
-                guard inFlight.acquireForLine() else { break }
-                continuation.yield(event)
-            }
+            _ = hand(state.framer.finish())
             continuation.finish()
         }
     }

@@ -16,9 +16,15 @@ import Musl
 ///
 /// With an ``InFlightLimit`` the thread takes a slot before handing on each line and
 /// stops reading while none is free, so a flood cannot queue lines without bound.
+///
+/// ``Connection`` reads the lines of each `read(2)` together (``batches``): one hand-off
+/// per read instead of one per line, and the answers to those lines go out in one write.
 public final class LineReader: Sendable {
+    /// The lines one at a time (ends at once when the reader was made for ``batches``).
     public let events: AsyncStream<LineEvent>
-    private let continuation: AsyncStream<LineEvent>.Continuation
+    /// The lines of each read together (ends at once unless the reader was made for them).
+    let batches: AsyncStream<[LineEvent]>
+    private let output: Output
     private let fileDescriptor: Int32
     private let maxLineBytes: Int
     private let limit: InFlightLimit?
@@ -29,9 +35,19 @@ public final class LineReader: Sendable {
         self.init(fileDescriptor: fileDescriptor, maxLineBytes: maxLineBytes, limit: nil)
     }
 
-    init(fileDescriptor: Int32, maxLineBytes: Int, limit: InFlightLimit?) {
+    init(fileDescriptor: Int32, maxLineBytes: Int, limit: InFlightLimit?, batched: Bool = false) {
         // Unbounded buffering: the bound, when there is one, is the limit's.
-        (events, continuation) = AsyncStream.makeStream(of: LineEvent.self, bufferingPolicy: .unbounded)
+        let lines = AsyncStream.makeStream(of: LineEvent.self, bufferingPolicy: .unbounded)
+        let batches = AsyncStream.makeStream(of: [LineEvent].self, bufferingPolicy: .unbounded)
+        events = lines.stream
+        self.batches = batches.stream
+        if batched {
+            output = .batches(batches.continuation)
+            lines.continuation.finish()
+        } else {
+            output = .lines(lines.continuation)
+            batches.continuation.finish()
+        }
         self.fileDescriptor = fileDescriptor
         self.maxLineBytes = maxLineBytes
         self.limit = limit
@@ -45,14 +61,14 @@ public final class LineReader: Sendable {
         }
         guard !alreadyStarted else { return }
         let fd = fileDescriptor
-        let continuation = continuation
+        let output = output
         let framer = LineFramer(maxLineBytes: maxLineBytes)
         let limit = limit
         let running = startThread {
-            Self.readLoop(fd: fd, framer: framer, limit: limit, continuation: continuation)
+            Self.readLoop(fd: fd, framer: framer, limit: limit, output: output)
         }
         // No thread, no input: end the stream as if the input had closed.
-        if !running { continuation.finish() }
+        if !running { output.finish() }
     }
 
     /// Ends the stream now; bytes read later are dropped, and so are lines read but not
@@ -60,19 +76,17 @@ public final class LineReader: Sendable {
     public func stop() {
         stopped.withLock { $0 = true }
         limit?.close()
-        continuation.finish()
+        output.finish()
     }
 
     /// Whether ``stop()`` was called: a consumer stops taking events, including those
     /// the stream still holds, once this is true.
     public var isStopped: Bool { stopped.withLock { $0 } }
 
-    private static func readLoop(
-        fd: Int32, framer: LineFramer, limit: InFlightLimit?, continuation: AsyncStream<LineEvent>.Continuation
-    ) {
+    private static func readLoop(fd: Int32, framer: LineFramer, limit: InFlightLimit?, output: Output) {
         var framer = framer
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        defer { continuation.finish() }
+        defer { output.finish() }
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -80,15 +94,49 @@ public final class LineReader: Sendable {
                 return  // EBADF, EIO...: the input is gone, treat it as its end.
             }
             if count == 0 {
-                for event in framer.finish() {
-                    guard limit?.acquireForLine() ?? true else { return }
-                    continuation.yield(event)
-                }
+                _ = hand(framer.finish(), to: output, limit: limit)
                 return
             }
-            for event in framer.append(buffer[..<count]) {
-                guard limit?.acquireForLine() ?? true else { return }
-                if case .terminated = continuation.yield(event) { return }
+            guard hand(framer.append(buffer[..<count]), to: output, limit: limit) else { return }
+        }
+    }
+
+    /// Hands on `events`, each with its slot: as many at once as there are free slots,
+    /// waiting for more as needed. `false` once the reader should stop.
+    private static func hand(_ events: [LineEvent], to output: Output, limit: InFlightLimit?) -> Bool {
+        var start = 0
+        while start < events.count {
+            let granted = limit?.acquire(upTo: events.count - start) ?? events.count - start
+            guard granted > 0 else { return false }  // the limit was closed
+            guard output.yield(events[start..<(start + granted)]) else { return false }
+            start += granted
+        }
+        return true
+    }
+
+    /// Where the reader thread delivers.
+    private enum Output: Sendable {
+        case lines(AsyncStream<LineEvent>.Continuation)
+        case batches(AsyncStream<[LineEvent]>.Continuation)
+
+        /// `false` once the consumer is gone.
+        func yield(_ events: ArraySlice<LineEvent>) -> Bool {
+            switch self {
+            case .lines(let continuation):
+                for event in events {
+                    if case .terminated = continuation.yield(event) { return false }
+                }
+                return true
+            case .batches(let continuation):
+                if case .terminated = continuation.yield(Array(events)) { return false }
+                return true
+            }
+        }
+
+        func finish() {
+            switch self {
+            case .lines(let continuation): continuation.finish()
+            case .batches(let continuation): continuation.finish()
             }
         }
     }

@@ -21,12 +21,18 @@ import Musl
 /// polls writable, `send` writes it itself. A pipe that polls writable takes such a line
 /// whole without blocking, and this saves waking the queue's thread for every answer,
 /// which was most of a round trip's cost beyond the pipe itself.
+///
+/// While the writer is held (``hold()``), `send` only queues: the connection holds it
+/// while it handles the lines of one read, so their answers leave in one write instead of
+/// a `poll` and a `writev` each (most of the pipelined benchmark's system time).
 public final class MessageWriter: Sendable {
     private struct State: Sendable {
         var pending: [UInt8] = []
         /// A line is being written by `send` or the queue drains: nobody else may write.
         var draining = false
         var closed = false
+        /// Holders (``hold()`` calls not yet released): while any, `send` only queues.
+        var holds = 0
         /// `flush` callers waiting for the writer to become idle.
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -54,6 +60,11 @@ public final class MessageWriter: Sendable {
         enum Next { case nothing, drain, writeHere }
         let next = state.withLock { state -> Next in
             guard !state.closed else { return .nothing }
+            if state.holds > 0 {
+                state.pending.append(contentsOf: message)
+                state.pending.append(UInt8(ascii: "\n"))
+                return .nothing
+            }
             if !state.draining && message.count < Self.directWriteLimit {
                 state.draining = true  // keeps order: later lines queue behind this one
                 return .writeHere
@@ -66,26 +77,71 @@ public final class MessageWriter: Sendable {
         switch next {
         case .nothing: return
         case .drain: queue.async { self.drain() }
-        case .writeHere: writeHere(message)
+        case .writeHere: writeHere(message, newline: true)
+        }
+    }
+
+    /// Queues one message that `write` appends (its JSON without the newline). When the
+    /// writer is held or busy it is serialized straight into the queued output, which
+    /// saves an array per message, grown and copied once more; otherwise as ``send(_:)``.
+    public func send(writing write: (inout [UInt8]) -> Void) {
+        let queued = state.withLock { state -> Bool in
+            if state.closed { return true }  // dropped, as send(_:) drops it
+            guard state.holds > 0 || state.draining else { return false }
+            // Whoever holds or drains writes it: the drain loop, a direct write's hand-over
+            // to the queue, or the last releaseHold().
+            write(&state.pending)
+            state.pending.append(UInt8(ascii: "\n"))
+            return true
+        }
+        guard !queued else { return }
+        var message: [UInt8] = []
+        write(&message)
+        send(message)
+    }
+
+    /// Holds what is sent from now on until the matching ``releaseHold()``.
+    public func hold() {
+        state.withLock { $0.holds += 1 }
+    }
+
+    /// Ends a ``hold()``: the last holder writes what was queued meanwhile (itself when it
+    /// is short and the descriptor can take it now, else through the queue).
+    public func releaseHold() {
+        enum Next { case nothing, drain, writeHere([UInt8]) }
+        let next = state.withLock { state -> Next in
+            state.holds -= 1
+            guard state.holds == 0, !state.closed, !state.draining, !state.pending.isEmpty else { return .nothing }
+            state.draining = true
+            guard state.pending.count <= Self.directWriteLimit else { return .drain }
+            defer { state.pending = [] }
+            return .writeHere(state.pending)
+        }
+        switch next {
+        case .nothing: return
+        case .drain: queue.async { self.drain() }
+        case .writeHere(let bytes): writeHere(bytes, newline: false)
         }
     }
 
     /// Lines up to this size (newline included) may be written by `send` itself.
     private static let directWriteLimit = Int(PIPE_BUF)
 
-    /// Writes one line without blocking when the descriptor can take it now; otherwise,
-    /// or for what arrived meanwhile, hands over to the queue.
-    private func writeHere(_ message: [UInt8]) {
+    /// Writes `message` (plus a newline when `newline`, as one line) without blocking
+    /// when the descriptor can take it now; otherwise, or for what arrived meanwhile,
+    /// hands over to the queue. The caller has set `draining`.
+    private func writeHere(_ message: [UInt8], newline: Bool) {
         var poller = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
         let writable = poll(&poller, 1, 0) == 1 && poller.revents & Int16(POLLOUT) != 0
+        let total = message.count + (newline ? 1 : 0)
         var written = 0
         if writable {
-            var newline = UInt8(ascii: "\n")
+            var newlineByte = UInt8(ascii: "\n")
             written = message.withUnsafeBytes { body in
-                withUnsafeMutablePointer(to: &newline) { newline in
+                withUnsafeMutablePointer(to: &newlineByte) { newlineByte in
                     withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
                         vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count)
-                        vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(newline), iov_len: 1)
+                        vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(newlineByte), iov_len: newline ? 1 : 0)
                         let result = writev(fileDescriptor, vectors.baseAddress, 2)
                         return result < 0 ? 0 : result  // EINTR, EAGAIN, EPIPE: the queue retries and decides
                     }
@@ -93,9 +149,9 @@ public final class MessageWriter: Sendable {
             }
         }
         let (startDrain, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
-            if written < message.count + 1 && !state.closed {
+            if written < total && !state.closed {
                 var rest = Array(message[min(written, message.count)...])
-                rest.append(UInt8(ascii: "\n"))
+                if newline { rest.append(UInt8(ascii: "\n")) }
                 state.pending.insert(contentsOf: rest, at: 0)
             }
             if state.pending.isEmpty || state.closed {

@@ -36,6 +36,8 @@ public struct MobileAPIServer: Sendable {
     public let store: ServerStore
     public let requestLog: RequestLog
     public let faults: FaultInjector
+    /// The host and (once bound) port: what the page and the admin API answer to.
+    public let address: ListeningAddress
 
     /// Opens and migrates the database; nothing listens yet.
     public init(configuration: Configuration) throws {
@@ -43,18 +45,26 @@ public struct MobileAPIServer: Sendable {
         self.store = try ServerStore(configuration.database, now: configuration.now)
         self.requestLog = RequestLog(capacity: configuration.requestLogCapacity)
         self.faults = FaultInjector()
+        self.address = ListeningAddress(host: configuration.host, port: configuration.port)
     }
 
     public static func randomAdminToken() -> String { Identifiers.randomHex(bytes: 24) }
 
-    /// All routes. Middleware order: the request log sees what the client saw, faults
-    /// come before any work, and every error leaves as the `requestError` JSON shape.
+    /// All routes. Middleware order, outermost first: `nosniff` on everything; the request
+    /// log sees what the client saw; `New-Base-URL` goes on refusals too; faults come
+    /// before any work; every error leaves as the `requestError` JSON shape, including
+    /// the header size and Host refusals that follow.
     public func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: NoSniffMiddleware())
         router.add(middleware: RequestLogMiddleware(log: requestLog))
+        router.add(middleware: BaseURLMiddleware())
         router.add(middleware: FaultInjectionMiddleware(injector: faults))
         router.add(middleware: ErrorMiddleware())
-        MobileRoutes(store: store, verifier: AccessTokenVerifier(now: configuration.now)).register(on: router)
+        router.add(middleware: HeaderSizeMiddleware())
+        router.add(middleware: HostCheckMiddleware(address: address))
+        MobileRoutes(store: store, verifier: AccessTokenVerifier(now: configuration.now), address: address)
+            .register(on: router)
         AdminRoutes(
             store: store, requestLog: requestLog, faults: faults, adminToken: configuration.adminToken,
             now: configuration.now
@@ -68,10 +78,22 @@ public struct MobileAPIServer: Sendable {
     public func makeApplication(
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
+        let address = self.address
+        // The parser's own header limits are raised above ``Limits/headerBytes`` so that a
+        // large header gets the error shape from ``HeaderSizeMiddleware``: a parser error
+        // is answered by hummingbird itself, with an empty 400, before any middleware runs.
+        return Application(
             router: makeRouter(),
+            server: .http1(
+                configuration: .init(
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: Limits.parsedHeaderBytes, maxHeaderListSize: Limits.parsedHeaderBytes))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                await address.bound(port: port)
+                await onRunning(port)
+            },
             logger: configuration.logger
         )
     }

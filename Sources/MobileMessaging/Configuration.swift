@@ -17,10 +17,13 @@ public struct Configuration: Sendable, Equatable {
     public var applicationCode: String
     /// A token to start with, as if `setUserDataJwt` had been called; blank means none.
     public var userDataJwt: String?
-    /// The Mobile API's base URL (http or https), without a trailing slash.
+    /// The Mobile API's base URL, without a trailing slash: https, or http to a loopback
+    /// host (see ``BackendBaseURL``).
     public var backendBaseURL: String
     /// `privacySettings.userDataPersistingDisabled`: keep the user in memory only.
     public var userDataPersistingDisabled: Bool
+    /// `loggingEnabled` (Cordova's name) or `logging` (React Native's and Flutter's):
+    /// either one set to `true` turns it on.
     public var loggingEnabled: Bool
 
     // Extensions of ours, all optional.
@@ -71,13 +74,16 @@ public struct Configuration: Sendable, Equatable {
 
         userDataJwt = try reader.string("userDataJwt")
         if let url = try reader.string("backendBaseURL") {
-            backendBaseURL = try Self.checkedBaseURL(url)
+            backendBaseURL = try BackendBaseURL.checked(url)
         }
         if let privacy = try reader.object("privacySettings") {
             let privacyReader = ConfigurationReader(object: privacy, prefix: "privacySettings.")
             userDataPersistingDisabled = try privacyReader.bool("userDataPersistingDisabled") ?? false
         }
-        loggingEnabled = try reader.bool("loggingEnabled") ?? false
+        // Both names are type-checked, so a wrong one is reported whichever is used.
+        let cordovaLogging = try reader.bool("loggingEnabled") ?? false
+        let otherLogging = try reader.bool("logging") ?? false
+        loggingEnabled = cordovaLogging || otherLogging
         requestTimeoutSeconds = try reader.number("requestTimeoutSeconds", in: 0.001...600) ?? Self.defaultRequestTimeoutSeconds
         userDataJwtProvider = try reader.bool("userDataJwtProvider") ?? false
         userDataJwtProviderLeewaySeconds =
@@ -95,24 +101,6 @@ public struct Configuration: Sendable, Equatable {
         if let retryMaxDelaySeconds { policy.maximumDelay = .milliseconds(Int64(retryMaxDelaySeconds * 1000)) }
         if policy.maximumDelay < policy.initialDelay { policy.maximumDelay = policy.initialDelay }
         return policy
-    }
-
-    /// An http(s) URL with a host; a trailing slash is dropped so paths can be appended.
-    static func checkedBaseURL(_ url: String) throws(MobileMessagingError) -> String {
-        let lowered = url.lowercased()
-        guard let scheme = ["https://", "http://"].first(where: { lowered.hasPrefix($0) }) else {
-            throw .invalidConfiguration("backendBaseURL", "must be an http or https URL")
-        }
-        let rest = url.dropFirst(scheme.count)
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !host.isEmpty, !url.contains(where: { $0 == " " || $0.isNewline }),
-            !rest.contains("?"), !rest.contains("#")
-        else {
-            throw .invalidConfiguration("backendBaseURL", "must be an http or https URL with a host and no query")
-        }
-        var trimmed = Substring(url)
-        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-        return String(trimmed)
     }
 }
 

@@ -43,4 +43,7 @@ public enum HTTPTransportError: Error, Sendable, Equatable {
     case network(String)
     /// The response body was larger than the transport accepts.
     case responseTooLarge(status: Int, limit: Int)
+    /// The URL's host name could not be resolved: the dynamic base URL falls back to the
+    /// configured one on it.
+    case hostNotFound(String)
 }

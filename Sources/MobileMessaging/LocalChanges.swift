@@ -31,6 +31,8 @@ struct LocalChanges: Sendable {
 
     mutating func removeAll() { entries.removeAll() }
 
+    var isEmpty: Bool { entries.isEmpty }
+
     /// `user` (Mobile API shape) with the admitted user changes applied in order.
     func applyingUserChanges(to user: JSONObject?) -> JSONObject? {
         var user = user

@@ -7,20 +7,35 @@ import UserDataJWT
 /// calls take a token, and send `Bearer <token>` when one is given; everything else
 /// always sends `App <applicationCode>` (`jwt.md`). Every failure comes back as a
 /// ``MobileMessagingError``: `NETWORK_ERROR`, `TIMEOUT`, the server's own code, or
-/// `UNEXPECTED_RESPONSE` for an answer that is not the Mobile API's shape.
+/// `UNEXPECTED_RESPONSE` for an answer that is not the Mobile API's shape. What the
+/// server says goes through ``UntrustedText`` before it reaches an error.
+///
+/// Requests go to the route's current base URL: a `New-Base-URL` header on any answer
+/// moves every later request, and a host that cannot be found sends them back to the
+/// configured `backendBaseURL` (``BaseURLRoute``).
 struct MobileAPIClient: Sendable {
-    let baseURL: String
+    let route: BaseURLSource
     let applicationCode: String
     let timeoutSeconds: Double
     let transport: any HTTPTransport
     /// Larger bodies are refused even if the transport accepted them.
     var maxResponseBytes = 1 << 20
 
-    init(configuration: Configuration, transport: any HTTPTransport) {
-        baseURL = configuration.backendBaseURL
+    init(configuration: Configuration, transport: any HTTPTransport, route: BaseURLSource? = nil) {
+        self.route = route ?? BaseURLSource(BaseURLRoute(configured: configuration.backendBaseURL))
         applicationCode = configuration.applicationCode
         timeoutSeconds = configuration.requestTimeoutSeconds
         self.transport = transport
+    }
+
+    /// The base URL of the next request.
+    var baseURL: String { route.current }
+
+    /// `GET /mobile/1/baseurl` (App auth) at the configured base URL: where the service
+    /// wants this application. `nil` when the answer names none.
+    func fetchBaseURL() async throws(MobileMessagingError) -> String? {
+        let answer = try await send("GET", "/mobile/1/baseurl", pushRegistrationId: nil, base: route.snapshot.configured)
+        return answer.json?["baseUrl"]?.stringValue
     }
 
     // MARK: - Installation
@@ -102,18 +117,24 @@ struct MobileAPIClient: Sendable {
         return headers
     }
 
-    func send(_ method: String, _ path: String, token: String? = nil, pushRegistrationId: String?, body: JSONValue? = nil)
-        async throws(MobileMessagingError) -> Answer
-    {
+    func send(
+        _ method: String, _ path: String, token: String? = nil, pushRegistrationId: String?, body: JSONValue? = nil,
+        base: String? = nil
+    ) async throws(MobileMessagingError) -> Answer {
+        let base = base ?? route.current
         let response: HTTPResponse
         do {
             response = try await transport.send(
-                method: method, url: baseURL + path,
+                method: method, url: base + path,
                 headers: headers(token: token, pushRegistrationId: pushRegistrationId, hasBody: body != nil),
                 body: body?.serializedBytes, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
         } catch {
+            // The failed call answers its own error; the next one goes to the configured URL.
+            if case HTTPTransportError.hostNotFound = error { route.fallBack(from: base) }
             throw Self.transportError(error, timeoutSeconds: timeoutSeconds, token: token)
         }
+        // Any answer, whatever its status, may move the application (both SDKs).
+        if let moved = response.header("New-Base-URL") { route.follow(moved) }
         guard response.body.count <= maxResponseBytes else {
             throw .unexpectedResponse(
                 status: response.status, "The server answered HTTP \(response.status) with a body larger than \(maxResponseBytes) bytes.")
@@ -123,8 +144,9 @@ struct MobileAPIClient: Sendable {
         }
         if response.body.allSatisfy(Self.isJSONWhitespace) { return Answer(status: response.status, json: nil) }
         guard let json = try? JSONParser.parse(response.body) else {
-            throw .unexpectedResponse(
-                status: response.status, "The server answered HTTP \(response.status) with a body that is not JSON.")
+            // The Mobile API always answers JSON: a 2xx page of anything else comes from a
+            // captive portal or a proxy, and the request never reached the Mobile API.
+            throw .notTheMobileAPI(status: response.status, contentType: Self.contentType(response), bytes: response.body.count)
         }
         return Answer(status: response.status, json: json)
     }
@@ -146,42 +168,67 @@ struct MobileAPIClient: Sendable {
         case HTTPTransportError.timeout:
             return .timeout(seconds: timeoutSeconds)
         case HTTPTransportError.network(let detail):
-            return .network(sanitized(detail, token: token, limit: 200))
+            return .network(UntrustedText.line(detail, token: token, limit: 200))
+        case HTTPTransportError.hostNotFound(let host):
+            return .network("the host \(UntrustedText.line(host, token: token, limit: 100)) was not found")
         case HTTPTransportError.responseTooLarge(let status, let limit):
             return .unexpectedResponse(status: status, "The server answered HTTP \(status) with a body larger than \(limit) bytes.")
         case is CancellationError:
             return .network("the request was cancelled")
         default:
-            return .network(sanitized(String(describing: error), token: token, limit: 200))
+            return .network(UntrustedText.line(String(describing: error), token: token, limit: 200))
         }
     }
 
-    /// A non-2xx answer: the server's `messageId` and `text` when the body has the
-    /// Mobile API's error shape, else `UNEXPECTED_RESPONSE` with the status and a short
-    /// printable excerpt (a proxy's HTML page, an empty body...).
+    /// A non-2xx answer: a redirect (never followed); else the server's `messageId` and
+    /// `text` when the body has the Mobile API's error shape and the code is well formed;
+    /// else `UNEXPECTED_RESPONSE` with the status and a short printable excerpt (a
+    /// proxy's HTML page, an empty body...).
     static func responseError(_ response: HTTPResponse, token: String?) -> MobileMessagingError {
         let status = response.status
+        if (300..<400).contains(status) {
+            return .unfollowedRedirect(status: status, to: response.header("Location").flatMap { redirectHost($0, token: token) })
+        }
         if let json = try? JSONParser.parse(response.body),
             let exception = json["requestError"]?["serviceException"],
             let messageId = exception["messageId"]?.stringValue, !messageId.isEmpty
         {
-            let text = exception["text"]?.stringValue.map { sanitized($0, token: token, limit: 500) }
-            var error = MobileMessagingError.backend(
-                messageId: messageId, text: text.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)", status: status)
+            let text = exception["text"]?.stringValue.map { UntrustedText.line($0, token: token, limit: UntrustedText.textLimit) } ?? ""
+            var error: MobileMessagingError
+            if let code = UntrustedText.code(messageId) {
+                error = .backend(messageId: code, text: text.isEmpty ? "HTTP \(status)" : text, status: status)
+            } else {
+                error = .unexpectedResponse(
+                    status: status,
+                    "The server answered HTTP \(status) with an error whose messageId is not a well-formed code" + (text.isEmpty ? "." : ": \(text)"))
+            }
             error.retryAfterSeconds = retryAfter(response)
             return error
         }
         if response.body.allSatisfy(isJSONWhitespace) {
             return .unexpectedResponse(status: status, "The server answered HTTP \(status) with an empty body.")
         }
-        let kind = response.header("Content-Type").map { sanitized($0, token: nil, limit: 60) } ?? "no content type"
-        var excerpt = String(decoding: response.body.prefix(4096), as: UTF8.self)
-        if kind.lowercased().contains("html") || excerpt.hasPrefix("<") { excerpt = strippingTags(excerpt) }
-        excerpt = sanitized(excerpt, token: token, limit: 100)
+        let kind = contentType(response)
+        let excerpt = UntrustedText.excerpt(response.body, token: token, limit: 100, html: kind.lowercased().contains("html"))
         return .unexpectedResponse(
             status: status,
             "The server answered HTTP \(status) with a body that is not a Mobile API error (\(kind), \(response.body.count) bytes)"
                 + (excerpt.isEmpty ? "." : ": \(excerpt)"))
+    }
+
+    /// The `Content-Type` as untrusted text, for descriptions.
+    static func contentType(_ response: HTTPResponse) -> String {
+        response.header("Content-Type").map { UntrustedText.line($0, token: nil, limit: 60) } ?? "no content type"
+    }
+
+    /// The host (and port) a redirect points to, for the description; the path and query
+    /// may hold ids, and are left out.
+    static func redirectHost(_ location: String, token: String?) -> String? {
+        guard let schemeEnd = location.firstRange(of: "://") else { return nil }
+        var authority = location[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let host = UntrustedText.line(String(authority), token: token, limit: 100)
+        return host.isEmpty ? nil : host
     }
 
     /// `Retry-After` as delay-seconds (the HTTP-date form is not used by the Mobile API),
@@ -191,40 +238,6 @@ struct MobileAPIClient: Sendable {
             seconds.isFinite, seconds >= 0
         else { return nil }
         return min(seconds, 3600)
-    }
-
-    /// One line of printable text: control characters become spaces, runs of spaces
-    /// collapse, the token (if any) is redacted, and the text is cut at `limit`.
-    static func sanitized(_ text: String, token: String?, limit: Int) -> String {
-        var result = ""
-        var lastWasSpace = true
-        for scalar in text.unicodeScalars {
-            let isSpace = scalar.properties.isWhitespace || scalar.value < 0x20 || scalar.value == 0x7F
-                || scalar.properties.generalCategory == .format
-            if isSpace {
-                if !lastWasSpace { result.unicodeScalars.append(" ") }
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-            lastWasSpace = isSpace
-        }
-        if result.hasSuffix(" ") { result.removeLast() }
-        if let token, !token.isEmpty { result = Redaction.redact(token, in: result) }
-        if result.count > limit { result = String(result.prefix(limit)) + "…" }
-        return result
-    }
-
-    static func strippingTags(_ html: String) -> String {
-        var result = ""
-        var inTag = false
-        for character in html {
-            switch character {
-            case "<": inTag = true; result.append(" ")
-            case ">": inTag = false
-            default: if !inTag { result.append(character) }
-            }
-        }
-        return result
     }
 
     static func isJSONWhitespace(_ byte: UInt8) -> Bool {

@@ -26,9 +26,6 @@ public struct MobileMessagingError: Error, Sendable, Equatable, CustomStringConv
     /// The server's `Retry-After` in seconds (429/503), honoured by the sync queue; not
     /// part of `data`.
     public var retryAfterSeconds: Double?
-    /// Whether the same request may succeed later unchanged even though the server
-    /// answered (a redirect, a captive portal's page): decided where the answer is read.
-    public var isTransientAnswer = false
 
     /// What apps switch on, e.g. `JWT_TOKEN_EXPIRED` or the server's `USER_DATA_RESTRICTED`.
     public var code: String { errorCode.name }
@@ -142,10 +139,9 @@ extension MobileMessagingError {
     /// Whether the same request may succeed later unchanged: no answer, a 5xx, or 429
     /// (too many requests). Other 4xx refusals are final.
     var isTransient: Bool {
-        if isTransientAnswer { return true }
         switch errorCode {
         case .networkError, .timeout: return true
-        default: return (httpStatus ?? 0) >= 500 || httpStatus == 429
+        default: return isUnfollowedRedirect || (httpStatus ?? 0) >= 500 || httpStatus == 429
         }
     }
 

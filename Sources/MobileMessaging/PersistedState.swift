@@ -19,6 +19,11 @@ import JSON
 /// API's shape (so they are read with the same code as a response). `user` is left out
 /// when `userDataPersistingDisabled` is set, and so are queued `saveUser` changes. The
 /// user-data JWT is never part of it.
+///
+/// Pending changes are promises to deliver, so none is ever dropped quietly: a
+/// malformed entry makes the whole document unusable (`FormatError`, the file is moved
+/// aside as corrupt), and an entry of a kind this version does not know (written by a
+/// newer one) is kept as it is and written back, after the known ones.
 struct PersistedState: Sendable, Equatable {
     static let formatVersion = 1
 
@@ -27,6 +32,12 @@ struct PersistedState: Sendable, Equatable {
     var user: UserData?
     /// Work the server has not accepted yet, oldest first.
     var pendingChanges: [PendingChange] = []
+    /// Pending changes of kinds a newer version wrote: not delivered by this one, but
+    /// kept, so going back to that version loses nothing.
+    var unrecognizedPendingChanges: [JSONObject] = []
+    /// Where the service moved this application (`New-Base-URL`), learned under the
+    /// `backendBaseURL` it keeps; written as `baseURL: {configured, dynamic?, checkedAt?}`.
+    var route: BaseURLRoute?
 
     init(applicationCode: String? = nil) {
         self.applicationCode = applicationCode
@@ -50,15 +61,36 @@ struct PersistedState: Sendable, Equatable {
         default: throw FormatError(reason: "applicationCode is not a string")
         }
         installation = try Self.section(object, "installation").map(Installation.init(api:))
+        if let route = try Self.section(object, "baseURL") {
+            guard let configured = route["configured"]?.stringValue else { throw FormatError(reason: "baseURL.configured is not a string") }
+            self.route = BaseURLRoute(
+                configured: configured, dynamic: route["dynamic"]?.stringValue, lastCheck: route["checkedAt"]?.numberValue?.doubleValue)
+        }
         user = try Self.section(object, "user").map(UserData.init(api:))
 
         switch object["pendingChanges"] {
         case nil, .null?: break
         case .array(let entries)?:
-            for entry in entries {
-                guard case .object(let fields) = entry else { throw FormatError(reason: "a pending change is not an object") }
-                // A kind this version does not know (written by a newer one) is skipped, not fatal.
-                if let change = PendingChange(json: fields) { pendingChanges.append(change) }
+            var ids = Set<String>()
+            for (index, entry) in entries.enumerated() {
+                let position = "pending change \(index + 1)"
+                guard case .object(let fields) = entry else { throw FormatError(reason: "\(position): not an object") }
+                guard case .string(let kindName)? = fields["kind"] else {
+                    throw FormatError(reason: "\(position): kind is not a string")
+                }
+                guard let kind = PendingChange.Kind(rawValue: kindName) else {
+                    unrecognizedPendingChanges.append(fields)
+                    continue
+                }
+                let change: PendingChange
+                do {
+                    change = try PendingChange(json: fields, kind: kind)
+                } catch {
+                    throw FormatError(reason: "\(position): \(error.reason)")
+                }
+                // Deliveries remove their entry by id: two with one id would be ambiguous.
+                guard ids.insert(change.id).inserted else { throw FormatError(reason: "\(position): id \(change.id) is used twice") }
+                pendingChanges.append(change)
             }
         default: throw FormatError(reason: "pendingChanges is not an array")
         }
@@ -77,11 +109,24 @@ struct PersistedState: Sendable, Equatable {
         var object: JSONObject = ["formatVersion": .number(JSONNumber(Self.formatVersion))]
         if let applicationCode { object["applicationCode"] = .string(applicationCode) }
         if let installation { object["installation"] = installation.apiJSON }
+        if let route, route.dynamic != nil || route.lastCheck != nil {
+            var fields: JSONObject = ["configured": .string(route.configured)]
+            if let dynamic = route.dynamic { fields["dynamic"] = .string(dynamic) }
+            if let checkedAt = route.lastCheck { fields["checkedAt"] = .number(JSONNumber(checkedAt)) }
+            object["baseURL"] = .object(fields)
+        }
         if includeUser, let user { object["user"] = user.apiJSON }
         // Queued user changes are user data too: with `userDataPersistingDisabled` they
         // are retried from memory only and do not survive a restart.
-        object["pendingChanges"] = .array(pendingChanges.filter { includeUser || $0.kind != .saveUser }.map(\.json))
+        object["pendingChanges"] = .array(
+            pendingChanges.filter { includeUser || $0.kind != .saveUser }.map(\.json) + unrecognizedPendingChanges.map(JSONValue.object))
         return .object(object)
+    }
+
+    /// Whether the document `json(includeUser:)` writes holds work the server has not
+    /// accepted: then the file is its only copy (see `StateStore.Durability`).
+    func holdsPendingWork(includeUser: Bool) -> Bool {
+        !unrecognizedPendingChanges.isEmpty || pendingChanges.contains { includeUser || $0.kind != .saveUser }
     }
 
     var pendingDepersonalize: PendingChange? {
@@ -125,18 +170,35 @@ struct PendingChange: Sendable, Equatable {
         self.nextAttemptAt = nextAttemptAt
     }
 
-    init?(json object: JSONObject) {
-        guard let id = object["id"]?.stringValue,
-            let kind = object["kind"]?.stringValue.flatMap(Kind.init(rawValue:)),
-            let pushRegistrationId = object["pushRegistrationId"]?.stringValue
-        else { return nil }
+    /// Reads an entry of a known `kind`. The numbers may be missing (0), not wrong.
+    init(json object: JSONObject, kind: Kind) throws(PersistedState.FormatError) {
+        guard case .string(let id)? = object["id"] else { throw .init(reason: "id is not a string") }
+        guard case .string(let pushRegistrationId)? = object["pushRegistrationId"] else {
+            throw .init(reason: "pushRegistrationId is not a string")
+        }
         self.id = id
         self.kind = kind
         self.pushRegistrationId = pushRegistrationId
-        body = object["body"]?.objectValue
-        createdAt = object["createdAt"]?.numberValue?.doubleValue ?? 0
-        attempts = object["attempts"]?.numberValue?.intValue ?? 0
-        nextAttemptAt = object["nextAttemptAt"]?.numberValue?.doubleValue ?? 0
+        switch object["body"] {
+        case nil, .null?: body = nil
+        case .object(let fields)?: body = fields
+        default: throw .init(reason: "body is not an object")
+        }
+        createdAt = try Self.number("createdAt", in: object)
+        nextAttemptAt = try Self.number("nextAttemptAt", in: object)
+        switch object["attempts"] {
+        case nil: attempts = 0
+        case .number(let number)? where number.intValue != nil: attempts = number.intValue!
+        default: throw .init(reason: "attempts is not an integer")
+        }
+    }
+
+    private static func number(_ key: String, in object: JSONObject) throws(PersistedState.FormatError) -> Double {
+        switch object[key] {
+        case nil: return 0
+        case .number(let number)?: return number.doubleValue
+        default: throw .init(reason: "\(key) is not a number")
+        }
     }
 
     var json: JSONValue {

@@ -5,10 +5,14 @@
 public struct RetryPolicy: Sendable, Equatable {
     public var initialDelay: Duration
     public var maximumDelay: Duration
+    /// Whether delays are drawn with full jitter; without it each delay is its ceiling
+    /// (for hosts and tests that need a retry to wait the whole delay).
+    public var jitter: Bool
 
-    public init(initialDelay: Duration, maximumDelay: Duration) {
+    public init(initialDelay: Duration, maximumDelay: Duration, jitter: Bool = true) {
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay
+        self.jitter = jitter
     }
 
     public static let standard = RetryPolicy(initialDelay: .seconds(5), maximumDelay: .seconds(300))
@@ -34,6 +38,6 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// ``jitteredDelay(afterFailures:retryAfter:unit:)`` with a random unit.
     public func jitteredDelay(afterFailures failures: Int, retryAfter: Double? = nil) -> Duration {
-        jitteredDelay(afterFailures: failures, retryAfter: retryAfter, unit: Double.random(in: 0..<1))
+        jitteredDelay(afterFailures: failures, retryAfter: retryAfter, unit: jitter ? Double.random(in: 0..<1) : 1)
     }
 }

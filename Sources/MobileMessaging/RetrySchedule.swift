@@ -1,7 +1,8 @@
 /// When the sync queue is tried again: backoff with jitter after consecutive failures,
 /// never before the server's `Retry-After`.
 ///
-/// The deadline is on the monotonic clock, so an injected wall clock cannot park it.
+/// The deadline is on the monotonic clock, so an injected wall clock cannot park it; the
+/// caller says what time it is, which keeps this a value tests can drive.
 struct RetrySchedule: Sendable {
     var policy: RetryPolicy
     /// Consecutive failed deliveries of the queue.
@@ -16,10 +17,10 @@ struct RetrySchedule: Sendable {
     }
 
     /// A transient failure: remembers it and its `Retry-After`.
-    mutating func noteFailure(_ error: MobileMessagingError) {
+    mutating func noteFailure(_ error: MobileMessagingError, now: ContinuousClock.Instant) {
         lastError = error
         if let seconds = error.retryAfterSeconds, seconds > 0 {
-            retryAfterDeadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+            retryAfterDeadline = now + .milliseconds(Int64(seconds * 1000))
         }
     }
 
@@ -41,15 +42,15 @@ struct RetrySchedule: Sendable {
     mutating func notePassSucceeded() { failures = 0 }
 
     /// The error that still holds because of `Retry-After`, if its window is open.
-    var blockingError: MobileMessagingError? {
-        guard let retryAfterDeadline, ContinuousClock.now < retryAfterDeadline else { return nil }
+    func blockingError(now: ContinuousClock.Instant) -> MobileMessagingError? {
+        guard let retryAfterDeadline, now < retryAfterDeadline else { return nil }
         return lastError
     }
 
     /// `delay`, or longer when `Retry-After` asks for more.
-    func honouringRetryAfter(_ delay: Duration) -> Duration {
+    func honouringRetryAfter(_ delay: Duration, now: ContinuousClock.Instant) -> Duration {
         guard let retryAfterDeadline else { return delay }
-        let remaining = retryAfterDeadline - ContinuousClock.now
+        let remaining = retryAfterDeadline - now
         return remaining > delay ? remaining : delay
     }
 

@@ -8,11 +8,6 @@ extension Session {
     /// `saveInstallation`: sends the fields that differ from the server copy and answers
     /// the installation afterwards; emits `installationUpdated` when it changed.
     func admitSaveInstallation(_ update: RecordUpdate<Installation>) -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
-        } catch {
-            return .failed(error)
-        }
         return enqueue("saveInstallation", local: .installation(update.patchBody(base: nil))) { session in
             try await session.saveInstallationOnLane(update)
         }
@@ -20,11 +15,6 @@ extension Session {
 
     /// `fetchInstallation`: this installation from the server; refreshes the local copy.
     func admitFetchInstallation() -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
-        } catch {
-            return .failed(error)
-        }
         return enqueue("fetchInstallation") { session in
             let epoch = session.epoch
             let own = try await session.registeredInstallationID()
@@ -39,10 +29,11 @@ extension Session {
     /// before the first registration.
     func localInstallation() throws(MobileMessagingError) -> JSONValue {
         try requireConfiguration()
+        let queued = state.installation?.pushRegistrationId.map(queue.installationBodies(for:)) ?? []
+        // The common case, kept cheap: nothing unsent, so the server's copy is the answer.
+        if queued.isEmpty && admittedChanges.isEmpty { return state.installation?.wrapperJSON ?? .object([:]) }
         var object = state.installation?.apiJSON.objectValue
-        if let own = state.installation?.pushRegistrationId {
-            for body in queue.installationBodies(for: own) { object = PendingChange.applying(body, to: object ?? [:]) }
-        }
+        for body in queued { object = PendingChange.applying(body, to: object ?? [:]) }
         object = admittedChanges.applyingInstallationChanges(to: object)
         return object.map { Installation(api: $0).wrapperJSON } ?? .object([:])
     }
@@ -50,11 +41,6 @@ extension Session {
     /// `setInstallationAsPrimary`: marks one of the person's installations (this or
     /// another) as primary or not, then answers the person's installations.
     func admitSetInstallationAsPrimary(_ target: String, primary isPrimary: Bool) -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
-        } catch {
-            return .failed(error)
-        }
         return enqueue("setInstallationAsPrimary") { session in
             let epoch = session.epoch
             let own = try await session.registeredInstallationID()
@@ -83,11 +69,6 @@ extension Session {
     /// installations, then answers the person's installations. For this installation,
     /// use `depersonalize`.
     func admitDepersonalizeInstallation(_ target: String) -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
-        } catch {
-            return .failed(error)
-        }
         return enqueue("depersonalizeInstallation") { session in
             let epoch = session.epoch
             let own = try await session.registeredInstallationID()

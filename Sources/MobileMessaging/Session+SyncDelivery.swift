@@ -22,7 +22,7 @@ extension Session {
             logger.error("a change could not be kept for a retry", metadata: ["description": .string(error.description)])
             throw failure
         }
-        retries.noteFailure(failure)
+        retries.noteFailure(failure, now: monotonicClock.now)
         retries.noteQueued()
         schedulePendingWork(after: delay)
     }
@@ -53,7 +53,7 @@ extension Session {
                 }
                 continue
             }
-            if let blocking = retries.blockingError { return blocking }
+            if let blocking = retries.blockingError(now: monotonicClock.now) { return blocking }
             let outcome = await deliver(change, epoch: epoch)
             guard isCurrent(epoch) else { return nil }
             switch outcome {
@@ -67,7 +67,7 @@ extension Session {
                 queue.noteFailedAttempt(change.id) { attempts in
                     now + policy.jitteredDelay(afterFailures: attempts, retryAfter: error.retryAfterSeconds).seconds
                 }
-                retries.noteFailure(error)
+                retries.noteFailure(error, now: monotonicClock.now)
                 logger.debug("a queued change is still pending", metadata: ["kind": .string(change.kind.rawValue), "code": .string(error.code)])
                 return error
             case .tokenRefused(let error):
@@ -177,7 +177,7 @@ extension Session {
         guard queue.hasDeliverableWork(paused: authentication.isPaused), state.installation?.pushRegistrationId != nil,
             pendingRetryTask == nil, api != nil
         else { return }
-        let delay = retries.honouringRetryAfter(delay)
+        let delay = retries.honouringRetryAfter(delay, now: monotonicClock.now)
         let epoch = self.epoch
         pendingRetryTask = Task {
             if delay > .zero { try? await Task.sleep(for: delay) }

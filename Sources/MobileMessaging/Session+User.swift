@@ -19,28 +19,19 @@ extension Session {
     /// left out stays as it is, `null` clears it) and answers the user as the server
     /// holds it afterwards. Uses `Bearer` when a token is set.
     func admitSaveUser(_ update: RecordUpdate<UserData>) -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
+        let checks = { () throws(MobileMessagingError) in
             // Both SDKs check the People API's limits before anything else.
             if let violations = UserDataValidator.validationDescription(of: update) { throw .userDataValidation(violations) }
-            try preflightJWTCall()
-        } catch {
-            return .failed(error)
+            try self.preflightJWTCall()
         }
-        return enqueue("saveUser", local: .user(update.patchBody(base: nil))) { session in
+        return enqueue("saveUser", local: .user(update.patchBody(base: nil)), checks: checks) { session in
             try await session.saveUserOnLane(update)
         }
     }
 
     /// `fetchUser`: the user from the server; also refreshes the local copy.
     func admitFetchUser() -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
-            try preflightJWTCall()
-        } catch {
-            return .failed(error)
-        }
-        return enqueue("fetchUser") { session in
+        return enqueue("fetchUser", checks: preflightJWTCall) { session in
             try await session.withUserCall("fetchUser") { call throws(MobileMessagingError) in
                 try await session.readUser(call, method: "fetchUser").wrapperJSON
             }
@@ -51,8 +42,11 @@ extension Session {
     /// or still on the lane) applied; `{}` when there is none.
     func localUser() throws(MobileMessagingError) -> JSONValue {
         try requireConfiguration()
+        let queued = queue.userBodiesForLocalRead
+        // The common case, kept cheap: nothing unsent, so the server's copy is the answer.
+        if queued.isEmpty && admittedChanges.isEmpty { return state.user?.wrapperJSON ?? .object([:]) }
         var object = state.user?.apiJSON.objectValue
-        for body in queue.userBodiesForLocalRead { object = PendingChange.applying(body, to: object ?? [:]) }
+        for body in queued { object = PendingChange.applying(body, to: object ?? [:]) }
         object = admittedChanges.applyingUserChanges(to: object)
         return object.map { UserData(api: $0).wrapperJSON } ?? .object([:])
     }
@@ -61,27 +55,19 @@ extension Session {
     /// `context.userIdentity`, sets `userAttributes`, and answers the person; emits
     /// `personalized`. Uses `Bearer` when a token is set.
     func admitPersonalize(_ context: PersonalizeContext) -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
+        let checks = { () throws(MobileMessagingError) in
             // The iOS SDK cannot even build such an identity; nothing is sent for it.
             guard context.hasIdentity else { throw .userIdentityInvalid }
             if let violations = UserDataValidator.validationDescription(of: context) { throw .userDataValidation(violations) }
-            try preflightJWTCall()
-        } catch {
-            return .failed(error)
+            try self.preflightJWTCall()
         }
-        return enqueue("personalize") { session in
+        return enqueue("personalize", checks: checks) { session in
             try await session.personalizeOnLane(context)
         }
     }
 
     /// `depersonalize`: detaches the person from this installation (always with `App`).
     func admitDepersonalize() -> Admitted {
-        do throws(MobileMessagingError) {
-            try requireConfiguration()
-        } catch {
-            return .failed(error)
-        }
         let tokenGeneration = tokens.generation
         return enqueue("depersonalize", local: .userRemoved) { session in
             try await session.depersonalizeOnLane(tokenGeneration: tokenGeneration)

@@ -22,6 +22,8 @@ public actor Session {
     let events: any EventSink
     var logger: Logger
     let clock: WallClock
+    /// The time `Retry-After` windows are measured on.
+    let monotonicClock: MonotonicClock
     /// The opt-in pull model (`userDataJwtProvider`).
     let tokenRequests: TokenRequestFlight?
     /// The policy given at creation; the configuration may shorten it.
@@ -55,19 +57,22 @@ public actor Session {
     ///   - transport: HTTP; the default creates its client on the first request only.
     ///   - events: receives every event, in order.
     ///   - clock: the time used for the client-side JWT expiry check.
+    ///   - monotonicClock: the time `Retry-After` windows are measured on.
     ///   - tokenProvider: asked for fresh tokens when `userDataJwtProvider` is on.
     ///   - retryPolicy: delays of background retries (registration, the sync queue); the
     ///     configuration's `retryBaseDelaySeconds` / `retryMaxDelaySeconds` override it.
     public init(
         stateDirectory: String, transport: any HTTPTransport = AsyncHTTPClientTransport(), events: any EventSink,
         logger: Logger = Logger(label: "mobile-messaging"), clock: WallClock = .system,
-        tokenProvider: (any TokenProvider)? = nil, retryPolicy: RetryPolicy = .standard
+        monotonicClock: MonotonicClock = .system, tokenProvider: (any TokenProvider)? = nil,
+        retryPolicy: RetryPolicy = .standard
     ) {
         self.stateDirectory = stateDirectory
         self.transport = transport
         self.events = events
         self.logger = logger
         self.clock = clock
+        self.monotonicClock = monotonicClock
         self.tokenRequests = tokenProvider.map(TokenRequestFlight.init(provider:))
         self.defaultRetryPolicy = retryPolicy
         self.retries = RetrySchedule(policy: retryPolicy)
@@ -90,7 +95,8 @@ public actor Session {
         }
         if !stateLoaded, let store {
             state = try store.load(now: clock.now)
-            queue = SyncQueue(state.pendingChanges)
+            // Entries of kinds a newer version wrote stay in the file; their ids stay taken.
+            queue = SyncQueue(state.pendingChanges, reservedIDs: Set(state.unrecognizedPendingChanges.compactMap { $0["id"]?.stringValue }))
             state.pendingChanges = []
             stateLoaded = true
         }
@@ -115,7 +121,11 @@ public actor Session {
         if configuration.loggingEnabled && logger.logLevel > .debug { logger.logLevel = .debug }
         self.configuration = configuration
         retries.policy = configuration.retryPolicy(fallback: defaultRetryPolicy)
-        api = MobileAPIClient(configuration: configuration, transport: transport)
+        // A route learned under another backendBaseURL does not apply to this one.
+        let learned = state.route.flatMap { $0.configured == configuration.backendBaseURL ? $0 : nil }
+        let route = BaseURLSource(learned ?? BaseURLRoute(configured: configuration.backendBaseURL))
+        api = MobileAPIClient(configuration: configuration, transport: transport, route: route)
+        checkBaseURLIfDue()
         if tokens.set(configuration.userDataJwt), tokens.token != nil { newTokenArrived() }
 
         logger.debug(
@@ -157,6 +167,11 @@ public actor Session {
     /// disk when it is made.
     public func shutdown() {
         stopBackgroundWork(reason: "The session was shut down.")
+        do throws(MobileMessagingError) {
+            try store?.flush()
+        } catch {
+            logger.error("the state could not be made durable at shutdown", metadata: ["description": .string(error.description)])
+        }
         epoch += 1
         configuration = nil
         api = nil
@@ -166,13 +181,20 @@ public actor Session {
 
     // MARK: - The lane
 
-    /// Queues a call on the lane. `local` is shown to local reads until the call ends.
-    /// The call runs only if the session is still the one it was admitted to (no
-    /// `cleanup` or new application in between).
+    /// Admits a call that needs the session: `checks` (refusals that send nothing) run
+    /// now, then the call takes its place on the lane. `local` is shown to local reads
+    /// until the call ends. The call runs only if the session is still the one it was
+    /// admitted to (no `cleanup` or new application in between).
     func enqueue(
-        _ method: String, local: LocalChanges.Change? = nil,
+        _ method: String, local: LocalChanges.Change? = nil, checks: () throws(MobileMessagingError) -> Void = {},
         _ body: @escaping @Sendable (isolated Session) async throws -> JSONValue
     ) -> Admitted {
+        do throws(MobileMessagingError) {
+            try requireConfiguration()
+            try checks()
+        } catch {
+            return .failed(error)
+        }
         let admittedEpoch = epoch
         let ticket = local.map { admittedChanges.add($0) }
         let task = lane.admit { [self] in
@@ -185,7 +207,10 @@ public actor Session {
         _ method: String, epoch admittedEpoch: Int, ticket: Int?,
         _ body: @Sendable (isolated Session) async throws -> JSONValue
     ) async throws -> JSONValue {
-        defer { if let ticket { admittedChanges.remove(ticket) } }
+        defer {
+            if let ticket { admittedChanges.remove(ticket) }
+            if admittedEpoch == epoch { keepRoute() }
+        }
         guard admittedEpoch == epoch, configuration != nil else {
             throw MobileMessagingError.stoppedBeforeRunning(method)
         }
@@ -229,7 +254,12 @@ public actor Session {
     /// so it must reach the disk before the caller is answered.
     func persistOrThrow(durable: Bool) throws(MobileMessagingError) {
         guard let store else { return }
-        try store.save(persistedDocument, includeUser: !(configuration?.userDataPersistingDisabled ?? false))
+        // A copy of what the server holds need not reach the disk before the answer (the
+        // rename still orders it; the store syncs it with the next durable write or at
+        // shutdown). A document holding queued changes is always synced by the store.
+        try store.save(
+            persistedDocument, includeUser: !(configuration?.userDataPersistingDisabled ?? false),
+            durability: durable ? .synced : .ordered)
     }
 
     /// Keeps `user` as the last known server copy; emits `event` when it changed (or `always`).

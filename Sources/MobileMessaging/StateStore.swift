@@ -1,4 +1,5 @@
 import JSON
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,217 +9,241 @@ import JSON
     import Darwin
 #endif
 
-/// The state directory: one JSON state file, written crash-safely, guarded by a lock
-/// that one process holds for as long as it uses the directory.
+/// The state: one JSON file, written crash-safely, in a directory guarded by a lock
+/// that one process holds for as long as it uses it.
 ///
 /// Layout:
 ///
 /// ```
-/// <directory>/                       0700 when created here
-///   state.json                       0600, see PersistedState
+/// <directory>/                       0700 (tightened on start), owned by us or refused
+///   state.json                       0600 (tightened on load), see PersistedState
 ///   state.json.tmp                   0600, only while a write is under way
 ///   state.lock                       0600, flock'ed; holds the owner's pid, for people
 ///   state.json.corrupt-<unix time>   an unreadable state file, moved aside
 /// ```
 ///
-/// A write goes to `state.json.tmp`, is fsync'ed, renamed over `state.json`, and the
-/// directory is fsync'ed: a `kill -9` at any instant leaves the old or the new state,
-/// never a torn one. Plain POSIX calls rather than Foundation's file APIs because each
-/// of those steps (and the modes) must be exactly this.
+/// A write goes to `state.json.tmp` (created exclusively), then is renamed over
+/// `state.json`: a `kill -9` at any instant leaves the old or the new state, never a torn
+/// one. How soon it is also safe from a power loss is the caller's `Durability`. Files
+/// are reached through `StateDirectory`, which never follows a link or blocks on a FIFO.
+/// Plain POSIX calls rather than Foundation's file APIs because each of those steps (and
+/// the modes) must be exactly this.
 final class StateStore: Sendable {
+    /// How soon a write must survive a power loss, not only a crash of the process.
+    enum Durability: Sendable {
+        /// Synced before `save` returns (the temporary file, then the directory after the
+        /// rename). For a state holding a change accepted as pending: the caller is told
+        /// it is kept, so it must be on the disk first.
+        case synced
+        /// Renamed into place but not synced: a later `.synced` write or `flush()` makes
+        /// it durable, and a burst of them shares that one sync. For copies of what the
+        /// server already holds. A state with pending changes is synced anyway (see
+        /// `save`), so a power loss can only cost copies the server can send again.
+        case ordered
+    }
+
+    /// The steps of a write, reported to `Seams.afterWriteStep`.
+    enum WriteStep: String, Sendable, CaseIterable {
+        case temporaryCreated, partlyWritten, written, temporarySynced, renamed, directorySynced
+        /// `flush()` (or closing the store) synced the last `.ordered` write.
+        case flushed
+    }
+
+    /// Where tests reach in; production uses the defaults.
+    struct Seams: Sendable {
+        /// The uid the directory and its files must belong to.
+        var owner: uid_t = geteuid()
+        /// Called after each step of a write, under the store's lock (it must not call the
+        /// store). A test copies the directory there: what a kill at that step leaves.
+        var afterWriteStep: (@Sendable (WriteStep) -> Void)? = nil
+    }
+
+    /// How many `fsync` calls the store made, for tests and benchmarks.
+    struct SyncCounts: Sendable, Equatable {
+        var files = 0
+        var directories = 0
+    }
+
+    static let stateName = "state.json"
+    static let temporaryName = "state.json.tmp"
+    static let lockName = "state.lock"
+
     let directory: String
     let statePath: String
     let temporaryPath: String
     let lockPath: String
+    private let files: StateDirectory
+    private let seams: Seams
     /// The open lock file; the `flock` on it lives as long as this descriptor.
     private let lockDescriptor: Int32
 
-    /// Creates the directory if needed and takes the lock.
+    private struct Writes: Sendable {
+        /// The file of the last `.ordered` write while it is not synced.
+        var unsynced: Int32?
+        var counts = SyncCounts()
+    }
+
+    /// Held for every write, so writes never interleave: they share one temporary name.
+    private let writes = Mutex(Writes())
+
+    /// Creates the directory if needed, checks it, and takes the lock.
     ///
     /// - Throws: `STATE_LOCKED` when another process (or another store in this one)
-    ///   holds it; `STATE_UNAVAILABLE` when the directory cannot be created or used.
-    init(directory: String) throws(MobileMessagingError) {
+    ///   holds it; `STATE_UNAVAILABLE` when the directory cannot be created or used (a
+    ///   link, another user's, a lock file that is not a plain file of ours...).
+    init(directory: String, seams: Seams = Seams()) throws(MobileMessagingError) {
         var trimmed = directory
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard !trimmed.isEmpty else { throw .stateUnavailable("the state directory path is empty") }
         self.directory = trimmed
-        statePath = trimmed + "/state.json"
-        temporaryPath = statePath + ".tmp"
-        lockPath = trimmed + "/state.lock"
+        self.seams = seams
+        files = try StateDirectory(path: trimmed, owner: seams.owner)
+        statePath = files.path(of: Self.stateName)
+        temporaryPath = files.path(of: Self.temporaryName)
+        lockPath = files.path(of: Self.lockName)
 
-        try Self.makeDirectory(trimmed)
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .stateUnavailable("cannot open \(lockPath): \(Self.lastError())") }
+        let descriptor = try files.openLockFile(Self.lockName)
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let failure = errno
-            let owner = Self.readSmallFile(descriptor: descriptor).flatMap { bytes in
+            let owner = StateDirectory.readAll(descriptor, limit: 4096).flatMap { bytes in
                 String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }
             }
             close(descriptor)
             if failure == EWOULDBLOCK || failure == EAGAIN {
                 throw .stateLocked(trimmed + (owner.map { " (pid \($0))" } ?? ""))
             }
-            throw .stateUnavailable("cannot lock \(lockPath): \(Self.describe(failure))")
+            throw .stateUnavailable("cannot lock \(lockPath): \(StateDirectory.describe(failure))")
         }
         lockDescriptor = descriptor
         fchmod(descriptor, 0o600)
         // The owner's pid, for a person wondering who holds the lock; best effort.
         let pid = Array("\(getpid())\n".utf8)
-        if ftruncate(descriptor, 0) == 0 { _ = Self.writeAll(descriptor, pid, at: 0) }
+        if ftruncate(descriptor, 0) == 0 { _ = StateDirectory.writeAll(descriptor, pid[...], at: 0) }
     }
 
     deinit {
+        // Best effort: whoever lets the store go cannot be told about a failure.
+        try? flush()
         // Unlock explicitly: a child forked meanwhile may still share the descriptor
         // (until its exec closes it), and the lock would live on with it.
         flock(lockDescriptor, LOCK_UN)
         close(lockDescriptor)
     }
 
-    // MARK: - Load and save
+    // MARK: - Load
 
     /// Reads the state file; a missing file is an empty state.
     ///
-    /// - Throws: `STATE_CORRUPTED` once for an unreadable file, after moving it aside to
-    ///   `state.json.corrupt-<now>` (named in the description), so the next load
-    ///   starts clean; `STATE_UNAVAILABLE` when the file cannot be read at all.
+    /// - Throws: `STATE_CORRUPTED` once for a file that cannot be used (not JSON, a
+    ///   malformed document or pending change, a link, a FIFO or other special file,
+    ///   another user's file), after moving it aside to `state.json.corrupt-<now>` (named
+    ///   in the description), so the next load starts clean; `STATE_UNAVAILABLE` when
+    ///   the directory cannot be read at all.
     func load(now: Double) throws(MobileMessagingError) -> PersistedState {
-        let descriptor = open(statePath, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT { return PersistedState() }
-            throw .stateUnavailable("cannot open \(statePath): \(Self.lastError())")
-        }
-        let bytes = Self.readSmallFile(descriptor: descriptor, limit: 64 << 20)
-        close(descriptor)
-
-        let reason: String
-        if let bytes {
-            do {
-                return try PersistedState(json: JSONParser.parse(bytes))
-            } catch let error as JSONParseError {
-                reason = "not JSON: \(error.description)"
-            } catch let error as PersistedState.FormatError {
-                reason = error.reason
-            } catch {
-                reason = String(describing: error)
+        try writes.withLock { _ throws(MobileMessagingError) in
+            let reason: String
+            switch try files.read(Self.stateName, limit: 64 << 20) {
+            case .missing:
+                return PersistedState()
+            case .refused(let problem):
+                reason = "it is \(problem)"
+            case .bytes(nil):
+                reason = "unreadable or larger than 64 MiB"
+            case .bytes(let bytes?):
+                do {
+                    return try PersistedState(json: JSONParser.parse(bytes))
+                } catch let error as JSONParseError {
+                    reason = "not JSON: \(error.description)"
+                } catch let error as PersistedState.FormatError {
+                    reason = error.reason
+                } catch {
+                    reason = String(describing: error)
+                }
             }
-        } else {
-            reason = "unreadable or larger than 64 MiB"
+            let asidePath = try files.moveAside(Self.stateName, now: now)
+            throw .stateCorrupted(movedTo: asidePath, reason)
         }
-        let asidePath = try moveAside(now: now)
-        throw .stateCorrupted(movedTo: asidePath, reason)
     }
 
-    /// Replaces the state file crash-safely (temporary file, fsync, rename, fsync of
-    /// the directory). The user is left out when `includeUser` is false.
-    func save(_ state: PersistedState, includeUser: Bool) throws(MobileMessagingError) {
+    // MARK: - Save
+
+    /// Replaces the state file: temporary file, rename, and the syncs `durability` asks
+    /// for. The user is left out when `includeUser` is false.
+    ///
+    /// A state that still holds pending changes is always written `.synced`: the file is
+    /// their only copy, and replacing it by a file whose data has not reached the disk
+    /// could, after a power loss on a file system that does not order the two, leave
+    /// an empty file where they were.
+    func save(_ state: PersistedState, includeUser: Bool, durability: Durability = .synced) throws(MobileMessagingError) {
         var bytes = state.json(includeUser: includeUser).serializedBytes
         bytes.append(0x0A)
-
-        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .stateUnavailable("cannot create \(temporaryPath): \(Self.lastError())") }
-        fchmod(descriptor, 0o600)
-        guard Self.writeAll(descriptor, bytes, at: nil), fsync(descriptor) == 0 else {
-            let message = Self.lastError()
-            close(descriptor)
-            unlink(temporaryPath)
-            throw .stateUnavailable("cannot write \(temporaryPath): \(message)")
-        }
-        close(descriptor)
-        guard rename(temporaryPath, statePath) == 0 else {
-            let message = Self.lastError()
-            unlink(temporaryPath)
-            throw .stateUnavailable("cannot replace \(statePath): \(message)")
-        }
-        syncDirectory()
-    }
-
-    /// Moves the state file to a free `state.json.corrupt-<now>[-n]` name and returns it.
-    private func moveAside(now: Double) throws(MobileMessagingError) -> String {
-        let base = "\(statePath).corrupt-\(Int(now))"
-        var candidate = base
-        var suffix = 1
-        while access(candidate, F_OK) == 0 {
-            suffix += 1
-            candidate = "\(base)-\(suffix)"
-        }
-        guard rename(statePath, candidate) == 0 else {
-            throw .stateUnavailable("cannot move the unreadable \(statePath) aside: \(Self.lastError())")
-        }
-        syncDirectory()
-        return candidate
-    }
-
-    private func syncDirectory() {
-        let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
-    }
-
-    // MARK: - POSIX helpers
-
-    /// `mkdir -p` with mode 0700 for what it creates; an existing directory is used as is.
-    private static func makeDirectory(_ path: String) throws(MobileMessagingError) {
-        var isDirectory = false
-        if exists(path, isDirectory: &isDirectory) {
-            guard isDirectory else { throw .stateUnavailable("\(path) exists and is not a directory") }
-            return
-        }
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try makeDirectory(String(path[..<slash]))
-        }
-        if mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw .stateUnavailable("cannot create \(path): \(lastError())")
-        }
-        chmod(path, 0o700)
-    }
-
-    private static func exists(_ path: String, isDirectory: inout Bool) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
-        return true
-    }
-
-    /// Reads a whole file from its start; `nil` on a read error or past `limit`.
-    private static func readSmallFile(descriptor: Int32, limit: Int = 4096) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        var offset: off_t = 0
-        while true {
-            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<count])
-            offset += off_t(count)
-            if bytes.count > limit { return nil }
+        let synced = durability == .synced || state.holdsPendingWork(includeUser: includeUser)
+        try writes.withLock { (writes) throws(MobileMessagingError) in
+            try write(bytes, synced: synced, &writes)
         }
     }
 
-    /// Writes every byte, at `offset` or at the current position; `false` on error.
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], at offset: off_t?) -> Bool {
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                let start = buffer.baseAddress! + written
-                let remaining = buffer.count - written
-                return offset.map { pwrite(descriptor, start, remaining, $0 + off_t(written)) } ?? write(descriptor, start, remaining)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            written += count
+    /// Makes every `.ordered` write so far durable: one sync of the file and one of the
+    /// directory, however many writes there were. Nothing to do after a `.synced` one.
+    func flush() throws(MobileMessagingError) {
+        try writes.withLock { (writes) throws(MobileMessagingError) in
+            guard let file = writes.unsynced else { return }
+            guard fsync(file) == 0 else { throw .stateUnavailable("cannot sync \(statePath): \(StateDirectory.lastError())") }
+            writes.counts.files += 1
+            try files.sync()
+            writes.counts.directories += 1
+            close(file)
+            writes.unsynced = nil
+            seams.afterWriteStep?(.flushed)
         }
-        return true
     }
 
-    private static func lastError() -> String { describe(errno) }
+    /// Whether an `.ordered` write is waiting for `flush()`.
+    var hasUnsyncedWrites: Bool { writes.withLock { $0.unsynced != nil } }
 
-    private static func describe(_ code: Int32) -> String {
-        String(cString: strerror(code))
+    var syncCounts: SyncCounts { writes.withLock { $0.counts } }
+
+    private func write(_ bytes: [UInt8], synced: Bool, _ writes: inout Writes) throws(MobileMessagingError) {
+        let step = seams.afterWriteStep
+        let file = try files.createExclusively(Self.temporaryName)
+        step?(.temporaryCreated)
+        var kept = false
+        defer { if !kept { close(file) } }
+        let failed = { (action: String) -> MobileMessagingError in
+            let error = MobileMessagingError.stateUnavailable("cannot \(action) \(self.temporaryPath): \(StateDirectory.lastError())")
+            self.files.remove(Self.temporaryName)
+            return error
+        }
+        // In two parts only while a test watches, so it sees a half-written file.
+        let half = step == nil ? bytes.count : bytes.count / 2
+        guard StateDirectory.writeAll(file, bytes[..<half]) else { throw failed("write") }
+        step?(.partlyWritten)
+        guard StateDirectory.writeAll(file, bytes[half...]) else { throw failed("write") }
+        step?(.written)
+        if synced {
+            guard fsync(file) == 0 else { throw failed("sync") }
+            writes.counts.files += 1
+            step?(.temporarySynced)
+        }
+        do {
+            try files.rename(Self.temporaryName, to: Self.stateName)
+        } catch {
+            files.remove(Self.temporaryName)
+            throw error
+        }
+        step?(.renamed)
+        if synced {
+            try files.sync()
+            writes.counts.directories += 1
+            // This durable file supersedes the earlier ordered ones: nothing left to flush.
+            if let earlier = writes.unsynced { close(earlier) }
+            writes.unsynced = nil
+            step?(.directorySynced)
+        } else {
+            // Kept open so `flush()` syncs this very file, whatever is renamed meanwhile.
+            if let earlier = writes.unsynced { close(earlier) }
+            writes.unsynced = file
+            kept = true
+        }
     }
 }

@@ -12,8 +12,12 @@ struct SyncQueue: Sendable, Equatable {
     /// `saveUser` changes refused for their token: not retried before a new token.
     private(set) var awaitingToken: Set<String> = []
 
-    init(_ changes: [PendingChange] = []) {
+    /// Ids of entries this version keeps in the file but does not deliver.
+    private let reservedIDs: Set<String>
+
+    init(_ changes: [PendingChange] = [], reservedIDs: Set<String> = []) {
         self.changes = changes
+        self.reservedIDs = reservedIDs
     }
 
     var isEmpty: Bool { changes.isEmpty }
@@ -51,7 +55,7 @@ struct SyncQueue: Sendable, Equatable {
     }
 
     private func nextID() -> String {
-        let used = Set(changes.map(\.id))
+        let used = Set(changes.map(\.id)).union(reservedIDs)
         var candidate = changes.count + 1
         while used.contains(String(candidate)) { candidate += 1 }
         return String(candidate)
@@ -87,6 +91,7 @@ struct SyncQueue: Sendable, Equatable {
     /// The queued `saveUser` bodies a local read applies: those after the last queued
     /// depersonalize (the local user was forgotten when it was queued).
     var userBodiesForLocalRead: [JSONObject] {
+        guard !changes.isEmpty else { return [] }
         let start = (changes.lastIndex { $0.kind == .depersonalize }).map { $0 + 1 } ?? 0
         return changes[start...].compactMap { $0.kind == .saveUser ? $0.body : nil }
     }

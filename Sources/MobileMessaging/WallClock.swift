@@ -17,3 +17,17 @@ public struct WallClock: Sendable {
 
     public static let system = WallClock { Date().timeIntervalSince1970 }
 }
+
+/// The monotonic time that `Retry-After` windows are measured on, injectable so tests
+/// can hold a window open however slow the machine is.
+public struct MonotonicClock: Sendable {
+    private let read: @Sendable () -> ContinuousClock.Instant
+
+    public init(_ read: @escaping @Sendable () -> ContinuousClock.Instant) {
+        self.read = read
+    }
+
+    public var now: ContinuousClock.Instant { read() }
+
+    public static let system = MonotonicClock { ContinuousClock.now }
+}

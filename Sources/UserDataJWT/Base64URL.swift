@@ -57,6 +57,9 @@ public enum Base64URL {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// Whether `byte` is one of the 64 characters of the base64url alphabet.
+    public static func isAlphabet(_ byte: UInt8) -> Bool { sextet(byte) != nil }
+
     private static func sextet(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")

@@ -11,6 +11,11 @@ public struct UserDataJWT: Sendable {
     public static let mandatoryHeaders = ["alg", "typ", "kid"]
     /// Payload claims that must be present, in the order they are checked.
     public static let mandatoryClaims = ["typ", "sub", "infobip-api-key", "iat", "exp", "jti"]
+    /// The longest token read, in UTF-8 bytes (8 KiB). Real tokens are a few hundred
+    /// bytes; a longer one would become an oversized `Authorization` header (servers
+    /// refuse those, and a huge one is memory and time spent on nothing), and it is
+    /// refused before any other work is done on it.
+    public static let maximumTokenBytes = 8192
 
     /// The compact token, to be sent as `Authorization: Bearer <token>` and nowhere else.
     public let token: String
@@ -24,14 +29,20 @@ public struct UserDataJWT: Sendable {
     /// The external user id the token was issued for (`sub`), when it is a string.
     public var subject: String? { claims["sub"]?.stringValue }
 
-    /// Parses `token` and checks its structure, without looking at the clock.
+    /// Parses `token` and checks its structure, without looking at the clock: the size,
+    /// then the table of `jwt.md` in order, with the character check after rows 1 and 2.
     ///
     /// - Throws: ``UserDataJWTError`` with ``UserDataJWTError/Code/structureInvalid``.
     public init(parsing token: String) throws(UserDataJWTError) {
+        // First, and O(1) for a native string: nothing below runs on a huge token.
+        guard token.utf8.count <= Self.maximumTokenBytes else { throw .structure(.tooLong(limit: Self.maximumTokenBytes)) }
         guard !Self.isBlank(token) else { throw .structure(.blank) }
 
         let parts = Self.parts(of: token)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else { throw .structure(.parts) }
+        // A line break, a space or a comma would go into the `Authorization` header as is
+        // (header injection, or a header the HTTP stack refuses, quoting it in its error).
+        guard token.utf8.allSatisfy(Self.isTokenByte) else { throw .structure(.characters) }
 
         guard let header = Self.decodeObject(parts[0]) else { throw .structure(.header) }
         if let missing = Self.mandatoryHeaders.first(where: { header[$0] == nil }) {
@@ -65,6 +76,12 @@ public struct UserDataJWT: Sendable {
     public func expires(within leeway: Double, now: Double) -> Bool { now + leeway >= expiresAt }
 
     // MARK: - Decoding
+
+    /// Whether `byte` may appear in a compact token: the base64url alphabet, `=`
+    /// padding and the dots.
+    public static func isTokenByte(_ byte: UInt8) -> Bool {
+        Base64URL.isAlphabet(byte) || byte == UInt8(ascii: "=") || byte == UInt8(ascii: ".")
+    }
 
     static func isBlank(_ token: String) -> Bool {
         token.unicodeScalars.allSatisfy { $0.properties.isWhitespace }

@@ -13,8 +13,10 @@ public struct UserDataJWTError: Error, Sendable, Equatable, CustomStringConverti
 
     /// Which structural check failed, in the order the checks run.
     public enum StructureProblem: Sendable, Equatable {
+        case tooLong(limit: Int)
         case blank
         case parts
+        case characters
         case header
         case missingHeader(String)
         case payload
@@ -23,8 +25,10 @@ public struct UserDataJWTError: Error, Sendable, Equatable, CustomStringConverti
 
         var message: String {
             switch self {
+            case .tooLong(let limit): "Token is longer than \(limit) bytes."
             case .blank: "Token is empty or blank."
             case .parts: "Token must have three parts separated by dots."
+            case .characters: "Token contains characters outside the Base64url alphabet."
             case .header: "Token header is not a valid Base64 encoded JSON object."
             case .missingHeader(let name): "Token header is missing mandatory header \(name)"
             case .payload: "Token payload is not a valid Base64 encoded JSON object."

@@ -1,4 +1,3 @@
-import ArgumentParser
 import CoreService
 import JSON
 import JSONRPC
@@ -14,71 +13,56 @@ import Musl
 #endif
 
 /// `mmcore`: the user-data bridge core, spoken to in JSON-RPC 2.0 on stdin/stdout.
-struct MMCore: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mmcore",
-        abstract: "The Mobile Messaging user-data bridge core: JSON-RPC 2.0 over stdio.",
-        discussion: """
-            Reads one JSON-RPC message per line on stdin and writes one per line on stdout; \
-            logs go to stderr. Stops when stdin closes or on SIGTERM, after letting running \
-            requests finish, and exits 0. The methods are described by --print-schema.
-            """,
-        version: "mmcore \(CoreVersion.current)"
-    )
+struct MMCore {
+    let options: CommandLineOptions
 
-    @Option(help: "Directory of the persisted state (default: $MMCORE_STATE_DIR, else the per-user data directory).")
-    var stateDir: String?
-
-    @Option(help: "Lowest level logged to stderr.")
-    var logLevel: LogLevel = .info
-
-    @Option(help: "Longest accepted input line in bytes; longer lines are skipped and answered with an error.")
-    var maxLineBytes: Int = LineFramer.defaultMaxLineBytes
-
-    @Option(help: "Messages read but not yet answered (queued lines plus running requests) before reading pauses.")
-    var maxMessagesInFlight: Int = Connection.Options().maxMessagesInFlight
-
-    @Flag(help: "Print the OpenRPC document describing the methods, and exit.")
-    var printSchema = false
-
-    /// For the test that keeps the method table and the schema equal in both directions.
-    @Flag(help: .hidden)
-    var listMethods = false
-
-    func validate() throws {
-        guard maxLineBytes > 0 else {
-            throw ValidationError("--max-line-bytes must be a positive number of bytes, got \(maxLineBytes).")
+    /// Parses the command line and runs; returns the process's exit code.
+    static func main() async -> Int32 {
+        let options: CommandLineOptions
+        do {
+            options = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            writeToStandardError(error.text)
+            return UsageError.exitCode
         }
-        guard maxMessagesInFlight > 0 else {
-            throw ValidationError("--max-messages-in-flight must be a positive number, got \(maxMessagesInFlight).")
+        do {
+            try await MMCore(options: options).run()
+            return 0
+        } catch {
+            // As ArgumentParser reported an error thrown by run(): its description, exit 1.
+            writeToStandardError("Error: \(String(describing: error))\n")
+            return 1
         }
     }
 
     func run() async throws {
-        if printSchema {
+        switch options.action {
+        case .serve: break
+        case .printHelp:
+            writeToStandardOutput(CommandLineOptions.helpText)
+            return
+        case .printVersion:
+            writeToStandardOutput("mmcore \(CoreVersion.current)\n")
+            return
+        case .printSchema:
             writeToStandardOutput(OpenRPCDocument.text)
             return
-        }
-
-        if listMethods {
+        case .listMethods:
             writeToStandardOutput(BridgeMethods.all.map { $0.name }.joined(separator: "\n") + "\n")
             return
         }
 
         StandardStreams.ignoreBrokenPipe()
         let output = try StandardStreams.takeStandardOutput()
-        let level = logLevel.level
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let level = options.logLevel
+        LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, level: level) }
         let logger = Logger(label: "mmcore")
 
         let connection = Connection(
             input: STDIN_FILENO, output: output,
             options: Connection.Options(
-                maxLineBytes: maxLineBytes, requestIDPrefix: "mmcore-", maxMessagesInFlight: maxMessagesInFlight),
+                maxLineBytes: options.maxLineBytes, requestIDPrefix: "mmcore-",
+                maxMessagesInFlight: options.maxMessagesInFlight),
             logger: logger)
         let signals = [SIGTERM, SIGINT].map { number in
             SignalObserver(signal: number) { [logger] in
@@ -101,7 +85,7 @@ struct MMCore: AsyncParsableCommand {
     /// `--state-dir`, else `$MMCORE_STATE_DIR`, else the per-user data directory
     /// (`$XDG_DATA_HOME/mmcore`, else `~/.local/share/mmcore`).
     func resolvedStateDirectory() -> String {
-        if let stateDir, !stateDir.isEmpty { return stateDir }
+        if let stateDir = options.stateDir, !stateDir.isEmpty { return stateDir }
         func environment(_ name: String) -> String? {
             guard let value = getenv(name) else { return nil }
             let text = String(cString: value)
@@ -113,18 +97,20 @@ struct MMCore: AsyncParsableCommand {
     }
 }
 
-/// The `--log-level` values: swift-log's levels.
-enum LogLevel: String, CaseIterable, ExpressibleByArgument {
-    case trace, debug, info, notice, warning, error, critical
-
-    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
-}
-
 /// Writes to the real standard output (for `--print-schema`, before any protocol starts).
 func writeToStandardOutput(_ text: String) {
+    writeAll(text, to: STDOUT_FILENO)
+}
+
+/// Writes to standard error (usage errors, before any logging is set up).
+func writeToStandardError(_ text: String) {
+    writeAll(text, to: STDERR_FILENO)
+}
+
+private func writeAll(_ text: String, to descriptor: Int32) {
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         if written < 0 {
             if errno == EINTR { continue }
             return
@@ -133,10 +119,4 @@ func writeToStandardOutput(_ text: String) {
     }
 }
 
-// Top-level code picks the synchronous `ParsableCommand.main()`, which cannot run an
-// async command; inside an async function the async overload is chosen.
-func runCommand() async {
-    await MMCore.main()
-}
-
-await runCommand()
+exit(await MMCore.main())

@@ -33,7 +33,7 @@ import Testing
     @Test(arguments: ["ALLOW_ALL", "JWT_ONLY", "DISALLOW_ALL"])
     func everyUserCallWithEveryKindOfToken(setting: String) async throws {
         let harness = try await CoreHarness.start(authorization: setting)
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
 
         // The installation belongs to "alice" first (impossible through the SDK under
@@ -103,7 +103,7 @@ import Testing
 @Suite struct CoreSessionTests {
     @Test func savedUserSurvivesARestartAndTheTokenIsNeverWritten() async throws {
         let harness = try await CoreHarness.start(authorization: "JWT_ONLY", coreArguments: ["--log-level", "trace"])
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         let token = try await harness.token(for: "ada")
         _ = try await harness.call("setUserDataJwt", [.string(token)])
@@ -148,7 +148,7 @@ import Testing
 
     @Test func stateFilesAreOwnerOnly() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         let attributes = try FileManager.default.attributesOfItem(atPath: harness.stateDirectory.path)
         #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o077 } == 0)
@@ -160,7 +160,7 @@ import Testing
 
     @Test func aSecondCoreOnTheSameStateDirectoryIsRefused() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         let second = try CoreProcess(arguments: ["--state-dir", harness.stateDirectory.path])
         let response = try await second.request("init", params: [harness.configuration])
@@ -174,7 +174,7 @@ import Testing
 
     @Test func cleanupWipesLocalState() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         _ = try await harness.call("saveUser", [["firstName": "Grace"]])
         #expect(try await harness.call("getUser").result?["firstName"] == "Grace")
@@ -196,7 +196,7 @@ import Testing
 
     @Test func callsBeforeInitFailWithNotInitialized() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         for method in ["saveUser", "fetchUser", "getUser", "personalize", "depersonalize", "fetchInstallation", "cleanup"] {
             let params: JSONValue =
                 switch method {
@@ -213,7 +213,7 @@ import Testing
 
     @Test func invalidConfigurationAndParamsNameTheField() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         let missing = try await harness.call("init", [["backendBaseURL": "http://127.0.0.1:1"]])
         #expect(missing.errorCode == "INVALID_CONFIGURATION", "\(missing)")
         #expect(missing.errorData?["description"]?.stringValue?.contains("applicationCode") == true)
@@ -232,7 +232,7 @@ import Testing
 
     @Test func serverValidationErrorsPassThroughVerbatim() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         let outcome = try await harness.call("saveUser", [["emails": ["not-an-email"]]])
         #expect(outcome.errorCode == "EMAIL_INVALID", "\(outcome)")
@@ -243,7 +243,7 @@ import Testing
 
     @Test func personalizeRulesAndDepersonalize() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         let first = try await harness.call("personalize", [["userIdentity": ["externalUserId": "p1"], "userAttributes": ["firstName": "One"]]])
         #expect(first.result?["externalUserId"] == "p1", "\(first)")
@@ -269,7 +269,7 @@ import Testing
 
     @Test func installationCalls() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         let pushRegistrationId = try await harness.initializeAndRegister()
         let saved = try await harness.call("saveInstallation", [["customAttributes": ["channel": "beta"], "deviceName": "test rig"]])
         #expect(saved.result?["deviceName"] == "test rig", "\(saved)")
@@ -297,7 +297,7 @@ import Testing
     @Test func aStoppedServerGivesNetworkErrorAndDepersonalizeIsPending() async throws {
         let server = try await ServerProcess.start()
         let harness = try await CoreHarness.start(server: server)
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         _ = try await harness.call("personalize", [["userIdentity": ["externalUserId": "offline"]]])
         server.stop()
@@ -310,7 +310,7 @@ import Testing
 
     @Test func aNewApplicationCodeWipesTheOldState() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         let firstId = try await harness.initializeAndRegister()
         _ = try await harness.call("saveUser", [["firstName": "Old"]])
         let other = try await harness.server.createApplication()

@@ -209,4 +209,31 @@ import Testing
             #expect(local.result?["customAttributes"] == nil, "\(local)")
         }
     }
+
+    /// The SDKs send setDeviceAsPrimary with personalize; true makes this installation the
+    /// person's primary one.
+    @Test func personalizeCanMakeThisTheDevicePrimary() async throws {
+        try await Self.run { harness in
+            let id = try await harness.initializeAndRegister()
+            let outcome = try await harness.call(
+                "personalize", [["userIdentity": ["externalUserId": "ada"], "setDeviceAsPrimary": true]])
+            #expect(outcome.result?["externalUserId"] == "ada", "\(outcome)")
+            let fetched = try await harness.call("fetchInstallation")
+            #expect(fetched.result?["isPrimaryDevice"] == true, "\(fetched)")
+            let mine = outcome.result?["installations"]?.arrayValue?.first { $0["pushRegistrationId"] == .string(id) }
+            #expect(mine?["isPrimaryDevice"] == true, "\(outcome)")
+        }
+    }
+
+    /// React Native and Flutter say `logging`, Cordova `loggingEnabled`: both turn on debug logs.
+    @Test(arguments: ["logging", "loggingEnabled"])
+    func eitherLoggingKeyTurnsOnDebugLogs(key: String) async throws {
+        try await Self.run { harness in
+            try await harness.initializeAndRegister(configuration: [key: true])
+            _ = try await harness.call("fetchInstallation")
+            try harness.core.closeInput()
+            _ = try await harness.core.waitForExit()
+            #expect(harness.core.standardError.contains(" debug "), "no debug line on stderr")
+        }
+    }
 }

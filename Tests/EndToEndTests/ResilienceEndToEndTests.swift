@@ -54,7 +54,7 @@ import Testing
     @Test(arguments: Fault.allCases)
     func saveUserUnderAFaultIsPendingThenDelivered(fault: Fault) async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         var configuration = Self.fastRetries
         if fault == .slow { configuration["requestTimeoutSeconds"] = 1 }
         let id = try await harness.initializeAndRegister(configuration: configuration)
@@ -97,7 +97,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: database) }
         let server = try await ServerProcess.start(arguments: ["--db", database.path])
         let harness = try await CoreHarness.start(server: server)
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         let id = try await harness.initializeAndRegister(configuration: Self.fastRetries)
         server.stop()
 
@@ -122,7 +122,7 @@ import Testing
 
     @Test func saveInstallationAndDepersonalizeUnder503ArePendingThenDelivered() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         let id = try await harness.initializeAndRegister(configuration: Self.fastRetries)
         #expect(try await harness.call("personalize", [["userIdentity": ["externalUserId": "ada"]]]).result != nil)
         try await Self.setFaults(
@@ -145,7 +145,7 @@ import Testing
 
     @Test func aRefusalIsNotQueued() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister(configuration: Self.fastRetries)
         let outcome = try await harness.call("saveUser", [["emails": ["not-an-email"]]])
         #expect(outcome.errorCode != nil && outcome.errorData?["pending"] == nil, "\(outcome)")
@@ -162,7 +162,7 @@ import Testing
     /// accepted value no older than the last accepted one: no reordering).
     @Test func everyAcceptedChangeSurvivesKillNineAtRandomInstants() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         var configuration = Self.fastRetries
         configuration["retryBaseDelaySeconds"] = 0.05
         configuration["retryMaxDelaySeconds"] = 0.3
@@ -230,7 +230,7 @@ import Testing
 
     @Test func theProviderIsAskedForMissingExpiredAndRejectedTokens() async throws {
         let harness = try await CoreHarness.start(authorization: "JWT_ONLY")
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         let good = try await harness.token(for: "alice")
         harness.core.answerClientRequests { method, _ in method == "requestUserDataJwt" ? .string(good) : .null }
         try await harness.initializeAndRegister(configuration: ["userDataJwtProvider": true])
@@ -256,7 +256,7 @@ import Testing
 
     @Test func aNullProviderAnswerGivesTheOriginalError() async throws {
         let harness = try await CoreHarness.start(authorization: "JWT_ONLY")
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         harness.core.answerClientRequests { _, _ in .null }
         try await harness.initializeAndRegister(
             configuration: ["userDataJwtProvider": true, "userDataJwt": .string(try harness.token(for: "alice", lifetime: -30))])
@@ -270,7 +270,7 @@ import Testing
 
     @Test func withoutTheFlagNoProviderRequestIsSent() async throws {
         let harness = try await CoreHarness.start(authorization: "JWT_ONLY")
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         harness.core.answerClientRequests { _, _ in .null }
         try await harness.initializeAndRegister()
         #expect(try await harness.call("fetchUser", []).errorCode == "ACCESS_TOKEN_MISSING")
@@ -279,7 +279,7 @@ import Testing
 
     @Test func tenAuthFailuresPauseJWTCallsUntilANewToken() async throws {
         let harness = try await CoreHarness.start(authorization: "JWT_ONLY")
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         #expect(try await harness.call("setUserDataJwt", [.string(try harness.token(for: "alice"))]).result == .null)
         #expect(try await harness.call("personalize", [["userIdentity": ["externalUserId": "alice"]]]).result != nil)

@@ -12,7 +12,7 @@ struct SoakTests {
 
     @Test func aThousandConcurrentRequestsAreEachAnsweredOnceWithinBoundedMemory() async throws {
         let harness = try await CoreHarness.start()
-        defer { Task { await harness.stop() } }
+        defer { harness.terminate() }
         try await harness.initializeAndRegister()
         let token = try await harness.token(for: "soak-user")
         // The installation belongs to the token's subject, so user calls can succeed.

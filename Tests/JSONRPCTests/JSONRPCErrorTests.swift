@@ -62,4 +62,13 @@ import Testing
         #expect(JSONRPCError.internalError.message == "Internal error: the request failed unexpectedly")
         #expect(JSONRPCError.internalError.data?["code"] == "INTERNAL_ERROR")
     }
+
+    @Test func aHugeMethodNameIsNotEchoedInFull() {
+        let name = String(repeating: "m", count: 1 << 20)
+        let error = JSONRPCError.methodNotFound(name)
+        let line = JSONRPCResponse(id: 1, error: error).serializedBytes
+        #expect(line.count < 2_000, "the error line is \(line.count) bytes")
+        #expect(error.message.contains("(1048576 bytes)"))
+        #expect(error.data?["method"]?.stringValue?.hasPrefix(String(repeating: "m", count: 128)) == true)
+    }
 }

@@ -83,6 +83,8 @@ import Testing
         (#"{"applicationCode": "a", "requestTimeoutSeconds": -1}"#, "requestTimeoutSeconds"),
         (#"{"applicationCode": "a", "userDataJwtProvider": 1}"#, "userDataJwtProvider"),
         (#"{"applicationCode": "a", "userDataJwtProviderLeewaySeconds": []}"#, "userDataJwtProviderLeewaySeconds"),
+        (#"{"applicationCode": "a", "userDataJwtProviderTimeoutSeconds": 61}"#, "userDataJwtProviderTimeoutSeconds"),
+        (#"{"applicationCode": "a", "userDataJwtProviderTimeoutSeconds": 0}"#, "userDataJwtProviderTimeoutSeconds"),
     ])
     func refusesWithTheFieldNamed(json: String, field: String) throws {
         let error = try #require(failure(JSONValue(parsing: json)))
@@ -97,5 +99,12 @@ import Testing
         let error = try #require(failure(JSONValue(parsing: json)))
         #expect(error.code == "INVALID_CONFIGURATION")
         #expect(error.description.contains("configuration must be an object"))
+    }
+
+    /// The provider's wait is bounded at a minute: a wrapper that never answers must not
+    /// hold a call (and the lane behind it) for longer.
+    @Test func theProviderTimeoutGoesUpToSixtySeconds() throws {
+        let configuration = try Configuration(json: ["applicationCode": "a", "userDataJwtProviderTimeoutSeconds": 60])
+        #expect(configuration.userDataJwtProviderTimeoutSeconds == 60)
     }
 }

@@ -27,6 +27,15 @@ import Testing
         #expect(!error.isAuthenticationRejection)
     }
 
+    /// A server cannot park the queue for days: Retry-After counts up to an hour.
+    @Test(arguments: [("5", 5.0), ("3600", 3600), ("3601", 3600), ("999999", 3600), ("1e300", 3600), ("-1", nil), ("soon", nil)])
+    func retryAfterIsReadAndCappedAtAnHour(header: String, seconds: Double?) {
+        let response = HTTPResponse(
+            status: 429, headers: [("Retry-After", header)],
+            body: Array(#"{"requestError":{"serviceException":{"messageId":"TOO_MANY_REQUESTS","text":"Slow down"}}}"#.utf8))
+        #expect(MobileAPIClient.responseError(response, token: nil).retryAfterSeconds == seconds)
+    }
+
     @Test func missingTextFallsBackToTheStatus() {
         let error = map(400, #"{"requestError":{"serviceException":{"messageId":"REQUEST_FORMAT_INVALID"}}}"#)
         #expect(error.code == "REQUEST_FORMAT_INVALID")
@@ -153,7 +162,7 @@ import Testing
         #expect(registered.pushRegistrationId == "reg-1")
         let request = try #require(fake.requests.first)
         #expect(request.method == "POST")
-        #expect(request.url == "http://fake.test/mobile/1/appinstance")
+        #expect(request.url == "https://fake.test/mobile/1/appinstance")
         #expect(request.authorization == "App app-1")
         #expect(request.header("Accept") == "application/json")
         #expect(request.header("Content-Type") == "application/json")
@@ -213,14 +222,15 @@ import Testing
 
     @Test func idsArePercentEncodedInThePath() async throws {
         _ = try? await client.fetchInstallation("a/b?c d")
-        #expect(fake.requests.last?.url == "http://fake.test/mobile/1/appinstance/a%2Fb%3Fc%20d")
+        #expect(fake.requests.last?.url == "https://fake.test/mobile/1/appinstance/a%2Fb%3Fc%20d")
     }
 
     @Test func aSuccessWithoutTheExpectedObjectIsUnexpected() async throws {
-        fake.setHook { _ in HTTPResponse(status: 200, body: Array("<html>ok</html>".utf8)) }
+        fake.setHook { _ in FakeMobileAPI.json(200, ["ok"]) }
         let error = await caughtError { try await client.registerInstallation(Installation()) }
         #expect(error?.code == "UNEXPECTED_RESPONSE")
         #expect(error?.httpStatus == 200)
+        #expect(error?.isTransient == false)
 
         fake.setHook { _ in FakeMobileAPI.json(200, ["regEnabled": true]) }
         let noID = await caughtError { try await client.registerInstallation(Installation()) }

@@ -151,17 +151,6 @@ import Testing
         #expect(second.description.contains(aside + "-2"))
     }
 
-    @Test func unknownPendingKindsAreSkipped() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let store = try StateStore(directory: directory.stateDirectory)
-        writeFile(
-            store.statePath,
-            #"{"formatVersion": 1, "pendingChanges": [{"id": "1", "kind": "somethingNewer", "pushRegistrationId": "r"}, {"id": "2", "kind": "depersonalize", "pushRegistrationId": "r"}]}"#
-        )
-        #expect(try store.load(now: 0).pendingChanges.map(\.id) == ["2"])
-    }
-
     @Test func aFileInTheWayIsUnavailable() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -14,14 +14,18 @@ import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-LIBRARY = "libMMCoreEmbedded.so"
 
 
-def build(run, flags, bin_dir, no_build):
-    """Builds the library (same flags as mmcore) and the driver; returns the driver's path."""
+def build(run, smoke, no_build):
+    """Builds the library as mmcore is built for this run (debug for the smoke run, else
+    scripts/release's flags, so the release modules mmcore was built from are reused)
+    and the driver against it; returns the driver's path."""
+    flags = ["-c", "debug"] if smoke else run.RELEASE.swift_build_flags()
     if not no_build:
-        run.log(f"building MMCoreEmbedded ({' '.join(flags)}) ...")
+        run.log("building MMCoreEmbedded ...")
         subprocess.run(["swift", "build", *flags, "--product", "MMCoreEmbedded"], cwd=ROOT, check=True)
+    bin_dir = subprocess.run(["swift", "build", *flags, "--show-bin-path"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.strip()
     driver = os.path.join(run.OUT, "inprocess")
     subprocess.run(["cc", "-std=c11", "-O2", "-Wall", "-I", os.path.join(ROOT, "include"),
                     os.path.join(HERE, "inprocess.c"), "-L", bin_dir, "-lMMCoreEmbedded",
@@ -36,8 +40,8 @@ def inprocess(driver, *args):
     return json.loads(result.stdout)
 
 
-def figures(run, p, tmp, mmcore, bin_dir, flags, no_build):
-    driver = build(run, flags, bin_dir, no_build)
+def figures(run, p, tmp, mmcore, smoke, no_build):
+    driver = build(run, smoke, no_build)
     init = run.request(1, "init", [{"applicationCode": "bench", "backendBaseURL": "http://127.0.0.1:1"}])
 
     # Start-up: each round is one process opening the core `startups` times.

@@ -84,13 +84,35 @@ static int take_standard_output(void) {
     return output;
 }
 
-static int usage(FILE *stream, int status) {
-    fputs("usage: mmcore-embedded-host --state-dir <dir> [--log-level trace|debug|info|notice|warning|error|critical]\n"
-          "                            [--max-line-bytes N] [--max-messages-in-flight N]\n"
-          "       mmcore-embedded-host --version | --print-schema | --list-methods | --help\n"
-          "Bridges stdin and stdout to the mmcore library in this process (JSON-RPC 2.0, one message per line).\n",
-          stream);
-    return status;
+static const char synopsis[] =
+    "mmcore-embedded-host [--state-dir <state-dir>] [--log-level <log-level>] [--max-line-bytes <max-line-bytes>] "
+    "[--max-messages-in-flight <max-messages-in-flight>] [--print-schema]";
+
+static int help(void) {
+    printf("OVERVIEW: mmcore through the in-process library: JSON-RPC 2.0 over this program's stdio.\n\n"
+           "USAGE: %s\n\n"
+           "OPTIONS:\n"
+           "  --state-dir <state-dir>  Directory of the persisted state (default: $MMCORE_STATE_DIR, else the per-user\n"
+           "                           data directory).\n"
+           "  --log-level <log-level>  Lowest level logged to stderr (trace, debug, info, notice, warning, error,\n"
+           "                           critical; default: info).\n"
+           "  --max-line-bytes <max-line-bytes>\n"
+           "                           Longest accepted input line in bytes.\n"
+           "  --max-messages-in-flight <max-messages-in-flight>\n"
+           "                           Messages read but not yet answered before reading pauses.\n"
+           "  --print-schema           Print the OpenRPC document describing the methods, and exit.\n"
+           "  --version                Show the version.\n"
+           "  -h, --help               Show help information.\n",
+           synopsis);
+    return 0;
+}
+
+/* A usage error as mmcore words it (its wrappers and tests read the same text), exit 64. */
+static int usage_error(const char *format, const char *a, const char *b) {
+    fputs("Error: ", stderr);
+    fprintf(stderr, format, a, b);
+    fprintf(stderr, "\nUsage: %s\n  See 'mmcore-embedded-host --help' for more information.\n", synopsis);
+    return 64;
 }
 
 static int parse_size(const char *text, size_t *value) {
@@ -142,11 +164,11 @@ int main(int argc, char **argv) {
 
     for (int i = 1; i < argc; i++) {
         const char *argument = argv[i];
-        const char *value = NULL;
-        const char *equals = strchr(argument, '=');
+        if (argument[0] != '-') return usage_error("Unexpected argument '%s'%s", argument, "");
+        const char *equals = strncmp(argument, "--", 2) == 0 ? strchr(argument, '=') : NULL;
         char name[64];
         size_t name_length = equals ? (size_t)(equals - argument) : strlen(argument);
-        if (name_length >= sizeof name) return usage(stderr, 64);
+        if (name_length >= sizeof name) return usage_error("Unknown option '%s'%s", argument, "");
         memcpy(name, argument, name_length);
         name[name_length] = '\0';
 
@@ -160,37 +182,38 @@ int main(int argc, char **argv) {
             print_text(mmcore_method_names());
             return 0;
         } else if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-            return usage(stdout, 0);
+            return help();
         }
-        int takes_value = strcmp(name, "--state-dir") == 0 || strcmp(name, "--log-level") == 0 ||
-                          strcmp(name, "--max-line-bytes") == 0 || strcmp(name, "--max-messages-in-flight") == 0;
-        if (!takes_value) {
-            fprintf(stderr, "Error: unknown option '%s'\n", argument);
-            return usage(stderr, 64);
+        const char *synopses[] = {"--state-dir <state-dir>", "--log-level <log-level>",
+                                  "--max-line-bytes <max-line-bytes>",
+                                  "--max-messages-in-flight <max-messages-in-flight>"};
+        int option = -1;
+        for (int o = 0; o < 4; o++) {
+            size_t length = strcspn(synopses[o], " ");
+            if (strlen(name) == length && strncmp(name, synopses[o], length) == 0) option = o;
         }
-        if (equals) {
-            value = equals + 1;
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            fprintf(stderr, "Error: missing value for '%s'\n", name);
-            return usage(stderr, 64);
-        }
-        int ok = 1;
-        if (strcmp(name, "--state-dir") == 0) {
+        if (option < 0) return usage_error("Unknown option '%s'%s", name, "");
+        /* As mmcore (and ArgumentParser): an argument that starts with "-" is never a value. */
+        const char *value = equals ? equals + 1 : (i + 1 < argc && argv[i + 1][0] != '-') ? argv[++i] : "";
+        if (!*value) return usage_error("Missing value for '%s'%s", synopses[option], "");
+        size_t size = 0;
+        switch (option) {
+        case 0:
             free(state_directory);
             state_directory = strdup(value);
-        } else if (strcmp(name, "--log-level") == 0) {
-            ok = parse_level(value, &options.log_level);
-        } else if (strcmp(name, "--max-line-bytes") == 0) {
-            ok = parse_size(value, &options.max_line_bytes);
-        } else {
-            ok = parse_size(value, &options.max_messages_in_flight);
-        }
-        if (!ok) {
-            fprintf(stderr, "Error: %s must be %s, got '%s'\n", name,
-                    strcmp(name, "--log-level") == 0 ? "a log level" : "a positive number", value);
-            return 64;
+            break;
+        case 1:
+            if (!parse_level(value, &options.log_level))
+                return usage_error("The value '%s' is invalid for '%s'", value, synopses[option]);
+            break;
+        default:
+            if (!parse_size(value, &size)) {
+                return usage_error(option == 2 ? "--max-line-bytes must be a positive number of bytes, got %s.%s"
+                                               : "--max-messages-in-flight must be a positive number, got %s.%s",
+                                   value, "");
+            }
+            if (option == 2) options.max_line_bytes = size;
+            else options.max_messages_in_flight = size;
         }
     }
     if (!state_directory || !*state_directory) {

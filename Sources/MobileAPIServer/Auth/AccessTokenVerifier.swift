@@ -32,6 +32,15 @@ struct AccessTokenVerifier: Sendable {
         guard let headerBytes = UserDataToken.decodeBase64URL(parts[0]),
             let header = try? JSONParser.parse(headerBytes).objectValue
         else { throw ServiceError.accessTokenInvalid("header is not base64url-encoded JSON") }
+        guard let payloadBytes = UserDataToken.decodeBase64URL(parts[1]),
+            let payload = try? JSONParser.parse(payloadBytes).objectValue
+        else { throw ServiceError.accessTokenInvalid("payload is not base64url-encoded JSON") }
+        // A repeated member name is read as its first copy by jwt-kit and as its last by
+        // JavaScript or Python, so two verifiers could disagree on `sub` or `exp`: refuse
+        // it (RFC 7519 section 4) before any library reads the token.
+        guard !Self.repeatsMemberName(.object(header)), !Self.repeatsMemberName(.object(payload)) else {
+            throw ServiceError.accessTokenDuplicateMember
+        }
 
         // 2. Algorithm: exactly HS256, whatever else the header claims.
         guard header["alg"]?.stringValue == "HS256" else {
@@ -69,6 +78,24 @@ struct AccessTokenVerifier: Sendable {
         guard claims.exp > now else { throw ServiceError.accessTokenExpired }
         guard claims.iat <= now + Self.issuedAtSkew else { throw ServiceError.accessTokenNotYetValid }
         return claims.sub
+    }
+
+    /// Whether any object in `value`, at any depth, has two members with the same name.
+    /// Our parser keeps every copy (``JSONObject/members``), so this sees what was sent.
+    static func repeatsMemberName(_ value: JSONValue) -> Bool {
+        switch value {
+        case .object(let object):
+            var seen = Set<String>()
+            for member in object.members {
+                guard seen.insert(member.key).inserted else { return true }
+                if repeatsMemberName(member.value) { return true }
+            }
+            return false
+        case .array(let elements):
+            return elements.contains { repeatsMemberName($0) }
+        default:
+            return false
+        }
     }
 }
 

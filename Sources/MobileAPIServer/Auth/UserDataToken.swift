@@ -55,7 +55,13 @@ public enum UserDataToken {
     /// Encodes and signs any header and claims, whatever they say. `algorithm` is only
     /// how the signature is computed; the header's `alg` is whatever `header` holds.
     public static func sign(header: JSONValue, claims: JSONValue, key: [UInt8], algorithm: Algorithm = .hs256) -> String {
-        let input = base64URL(header.serializedBytes) + "." + base64URL(claims.serializedBytes)
+        sign(headerJSON: header.serializedBytes, claimsJSON: claims.serializedBytes, key: key, algorithm: algorithm)
+    }
+
+    /// Signs header and claims given as JSON text, byte for byte: tests use it for what
+    /// a ``JSONValue`` cannot hold, such as a member name written twice.
+    public static func sign(headerJSON: [UInt8], claimsJSON: [UInt8], key: [UInt8], algorithm: Algorithm = .hs256) -> String {
+        let input = base64URL(headerJSON) + "." + base64URL(claimsJSON)
         let symmetricKey = SymmetricKey(data: key)
         let data = Array(input.utf8)
         let signature: [UInt8] =

@@ -16,6 +16,16 @@ public enum Limits {
     public static let listObjectKeys = 50
     /// Request body size.
     public static let bodyBytes = 1 << 20
+    /// All header field names and values of one request together: real clients send a
+    /// few hundred bytes and a JWT, so 64 KiB is generous and a larger header is refused
+    /// with the error shape.
+    public static let headerBytes = 64 << 10
+    /// What the HTTP parser itself accepts in one header field and in all of them:
+    /// above ``headerBytes``, so that sizes in between reach the server's own refusal.
+    /// Beyond this, hummingbird answers an empty 400 and closes (docs/mmserver.md).
+    public static let parsedHeaderBytes = 4 << 20
+    /// A dynamic base URL.
+    public static let baseURLLength = 2048
 }
 
 /// Reads a JSON object field by field, naming the field in every refusal.
@@ -100,6 +110,23 @@ enum Validate {
             throw .requestFormatInvalid("\(field) must not be empty")
         }
         return string
+    }
+
+    /// An absolute `http`/`https` URL with a host and nothing but a path after it (no
+    /// user, query or fragment), since clients append `/mobile/1/...` to it; a trailing
+    /// `/` is dropped for the same reason.
+    static func baseURL(_ value: JSONValue, field: String) throws(ServiceError) -> String {
+        let text = try string(value, field: field, maxLength: Limits.baseURLLength)
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", components.host?.isEmpty == false, components.user == nil,
+            components.password == nil, components.query == nil, components.fragment == nil
+        else {
+            throw .requestFormatInvalid(
+                "\(field) must be an absolute http or https URL without user, query or fragment, e.g. http://127.0.0.1:8080")
+        }
+        var normalized = text
+        while normalized.hasSuffix("/") { normalized.removeLast() }
+        return normalized
     }
 
     // MARK: Email and phone

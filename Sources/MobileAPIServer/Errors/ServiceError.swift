@@ -74,9 +74,18 @@ extension ServiceError {
     static let externalUserIdChangeForbidden = ServiceError(
         .forbidden, "EXTERNAL_USER_ID_CHANGE_FORBIDDEN",
         "The external user id can be changed only by personalize when user data needs a JWT")
+    static let personalizeMergeForbidden = ServiceError(
+        .forbidden, "PERSONALIZE_MERGE_FORBIDDEN",
+        "Personalize with a JWT cannot merge into a user whose external user id is not the token's subject")
     static func requestTooLarge(limit: Int) -> ServiceError {
         ServiceError(.contentTooLarge, "REQUEST_FORMAT_INVALID", "Request body larger than \(limit) bytes")
     }
+    static func requestHeadersTooLarge(limit: Int) -> ServiceError {
+        ServiceError(.requestHeaderFieldsTooLarge, "REQUEST_FORMAT_INVALID", "Request header fields larger than \(limit) bytes")
+    }
+    static let hostNotAllowed = ServiceError(
+        .misdirectedRequest, "HOST_NOT_ALLOWED",
+        "The configuration page and the admin API answer only to the loopback names and the port this server listens on")
     static func notFound(_ method: String, _ path: String) -> ServiceError {
         ServiceError(.notFound, "NOT_FOUND", "No such endpoint: \(method) \(path)")
     }
@@ -91,6 +100,9 @@ extension ServiceError {
     static func accessTokenInvalid(_ reason: String) -> ServiceError {
         ServiceError(.unauthorized, "ACCESS_TOKEN_INVALID", "Invalid access token: \(reason)")
     }
+    static let accessTokenDuplicateMember = ServiceError(
+        .unauthorized, "ACCESS_TOKEN_DUPLICATE_MEMBER",
+        "Invalid access token: its header or payload repeats a member name")
     static let accessTokenKeyUnknown = ServiceError(
         .unauthorized, "ACCESS_TOKEN_KEY_UNKNOWN", "The token's key id is not an active key of this application")
     static let accessTokenExpired = ServiceError(.unauthorized, "ACCESS_TOKEN_EXPIRED", "The access token has expired")

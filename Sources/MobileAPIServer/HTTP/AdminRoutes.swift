@@ -25,6 +25,7 @@ struct AdminRoutes: Sendable {
             return JSONResponse(application.json)
         }
         admin.patch("applications/:code") { request, context in try await patchApplication(request, context) }
+        admin.put("applications/:code/base-url") { request, context in try await putBaseURL(request, context) }
 
         admin.post("applications/:code/keys") { _, context in
             let key = try await store.createKey(applicationCode: Self.parameter(context, "code"))
@@ -134,6 +135,18 @@ struct AdminRoutes: Sendable {
         let application = try await store.updateApplication(
             Self.parameter(context, "code"), name: try Self.name(reader), authorization: try Self.authorization(reader))
         return JSONResponse(application.json)
+    }
+
+    /// `{"baseUrl": URL}` steers the application's clients there (`New-Base-URL` on its
+    /// Mobile API responses, and `GET /mobile/1/baseurl`); `{"baseUrl": null}` stops it.
+    func putBaseURL(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
+        let reader = FieldReader(try await request.jsonObjectBody(limit: Limits.bodyBytes))
+        try reader.rejectUnknown(allowed: ["baseUrl"])
+        guard let value = reader.value("baseUrl") else {
+            throw ServiceError.requestFormatInvalid("baseUrl is required (null clears it)")
+        }
+        let baseUrl = value.isNull ? nil : try Validate.baseURL(value, field: "baseUrl")
+        return JSONResponse(try await store.setBaseURL(Self.parameter(context, "code"), baseUrl).json)
     }
 
     // MARK: Tokens

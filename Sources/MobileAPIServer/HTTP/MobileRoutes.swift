@@ -7,10 +7,12 @@ import JSON
 struct MobileRoutes: Sendable {
     let store: ServerStore
     let verifier: AccessTokenVerifier
+    let address: ListeningAddress
 
     func register(on router: Router<ServerRequestContext>) {
+        router.get("mobile/1/baseurl") { request, context in try await baseURL(request, context) }
         let instances = router.group("mobile/1/appinstance")
-        instances.post { request, _ in try await register(request) }
+        instances.post { request, context in try await register(request, context) }
         instances.get(":pushRegId") { request, context in try await installation(request, context) }
         instances.patch(":pushRegId") { request, context in try await patchInstallation(request, context) }
         instances.get(":pushRegId/user") { request, context in try await user(request, context) }
@@ -21,9 +23,9 @@ struct MobileRoutes: Sendable {
 
     // MARK: Installations (App auth only)
 
-    func register(_ request: Request) async throws -> JSONResponse {
-        guard case .app(let code) = try Credentials(request) else { throw ServiceError.appAuthorizationRequired }
-        guard try await store.application(code) != nil else { throw ServiceError.invalidApplicationCode }
+    func register(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
+        let application = try await appApplication(request, context)
+        let code = application.code
         let changes = try InstallationChanges(try await request.jsonObjectBody(limit: Limits.bodyBytes), pushRegId: nil)
         return JSONResponse(status: .created, try await store.register(applicationCode: code, changes: changes))
     }
@@ -65,8 +67,10 @@ struct MobileRoutes: Sendable {
     func personalize(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
         let access = try await userDataCaller(request, context)
         let query = request.uri.queryParameters
-        let forceDepersonalize = try Self.flag(query.get("forceDepersonalize"), name: "forceDepersonalize")
-        let keepAsLead = try Self.flag(query.get("keepAsLead"), name: "keepAsLead")
+        let options = PersonalizeOptions(
+            forceDepersonalize: try Self.flag(query.get("forceDepersonalize"), name: "forceDepersonalize"),
+            keepAsLead: try Self.flag(query.get("keepAsLead"), name: "keepAsLead"),
+            setDeviceAsPrimary: try Self.flag(query.get("setDeviceAsPrimary"), name: "setDeviceAsPrimary"))
         let body = try await request.jsonObjectBody(limit: Limits.bodyBytes)
         try FieldReader(body).rejectUnknown(allowed: ["userIdentity", "userAttributes"])
         let identity = try UserIdentity(body["userIdentity"])
@@ -79,11 +83,37 @@ struct MobileRoutes: Sendable {
         }
         return JSONResponse(
             try await store.personalize(
-                pushRegId: access.installation.pushRegId, identity: identity, attributes: attributes,
-                forceDepersonalize: forceDepersonalize, keepAsLead: keepAsLead, caller: access.caller))
+                pushRegId: access.installation.pushRegId, identity: identity, attributes: attributes, options: options,
+                caller: access.caller, authorization: access.application.userDataAuthorization))
+    }
+
+    // MARK: Dynamic base URL
+
+    /// `{"baseUrl": ...}`: the application's dynamic base URL, or when it has none the
+    /// URL this request reached the server at (what the service answers for an
+    /// application it does not move).
+    func baseURL(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
+        let application = try await appApplication(request, context)
+        if let baseUrl = application.baseUrl { return JSONResponse(["baseUrl": .string(baseUrl)]) }
+        let authority: String
+        if let given = request.head.authority {
+            authority = given
+        } else {
+            let port = await address.port.map { ":\($0)" } ?? ""
+            authority = address.host + port
+        }
+        return JSONResponse(["baseUrl": .string("http://\(authority)")])
     }
 
     // MARK: Who is calling
+
+    /// `App <code>` naming an application: registration and the base URL.
+    func appApplication(_ request: Request, _ context: ServerRequestContext) async throws -> ApplicationRecord {
+        guard case .app(let code) = try Credentials(request) else { throw ServiceError.appAuthorizationRequired }
+        guard let application = try await store.application(code) else { throw ServiceError.invalidApplicationCode }
+        await context.application.resolved(application)
+        return application
+    }
 
     static func pushRegId(_ context: ServerRequestContext) -> String {
         let raw = context.parameters.get("pushRegId") ?? ""
@@ -100,8 +130,10 @@ struct MobileRoutes: Sendable {
     ) async throws -> (ApplicationRecord, InstallationRecord) {
         let credentials = try Credentials(request)
         guard case .app = credentials else { throw ServiceError.appAuthorizationRequired }
-        return try await store.resolve(
+        let resolved = try await store.resolve(
             pushRegId: Self.pushRegId(context), credentials: credentials, caller: Self.callerHeader(request))
+        await context.application.resolved(resolved.0)
+        return resolved
     }
 
     struct UserDataAccess {
@@ -116,6 +148,7 @@ struct MobileRoutes: Sendable {
         let credentials = try Credentials(request)
         let (application, installation) = try await store.resolve(
             pushRegId: Self.pushRegId(context), credentials: credentials, caller: Self.callerHeader(request))
+        await context.application.resolved(application)
         switch (application.userDataAuthorization, credentials) {
         case (.disallowAll, _):
             throw ServiceError.userDataRestricted

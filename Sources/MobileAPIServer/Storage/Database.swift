@@ -89,6 +89,10 @@ enum ServerDatabase {
                     CREATE INDEX installation_application ON installation(applicationCode);
                     """)
         }
+        // The dynamic base URL an application's clients are steered to (`New-Base-URL`).
+        migrator.registerMigration("v2-application-baseUrl") { db in
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN baseUrl TEXT")
+        }
         return migrator
     }
 }

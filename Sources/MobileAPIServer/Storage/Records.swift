@@ -27,6 +27,8 @@ struct ApplicationRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
     var name: String
     var userDataAuthorization: UserDataAuthorization
     var createdAt: Date
+    /// Where this application's clients are told to go (`New-Base-URL`); `nil`: here.
+    var baseUrl: String?
 }
 
 /// A secret key for user-data JWTs. The secret is kept as the hex text handed out,

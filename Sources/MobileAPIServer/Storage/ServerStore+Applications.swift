@@ -42,6 +42,18 @@ extension ServerStore {
         }
     }
 
+    /// Sets (or with `nil` clears) the base URL the application's clients are steered to.
+    func setBaseURL(_ code: String, _ baseUrl: String?) async throws -> ApplicationRecord {
+        try await writer.write { db in
+            guard var record = try ApplicationRecord.fetchOne(db, key: code) else {
+                throw ServiceError.applicationNotFound(code)
+            }
+            record.baseUrl = baseUrl
+            try record.update(db)
+            return record
+        }
+    }
+
     func createKey(applicationCode: String) async throws -> SecretKeyRecord {
         let now = self.now()
         return try await writer.write { db in
@@ -102,7 +114,11 @@ extension ServerStore {
 
 extension ApplicationRecord {
     var json: JSONValue {
-        ["code": .string(code), "name": .string(name), "userDataAuthorization": .string(userDataAuthorization.rawValue)]
+        var json: JSONObject = [
+            "code": .string(code), "name": .string(name), "userDataAuthorization": .string(userDataAuthorization.rawValue),
+        ]
+        if let baseUrl { json["baseUrl"] = .string(baseUrl) }
+        return .object(json)
     }
 }
 

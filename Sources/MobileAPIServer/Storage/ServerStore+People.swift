@@ -189,58 +189,6 @@ extension ServerStore {
         }
     }
 
-    /// Personalize (`mobile-api.md`): finds the person the identity names and moves the
-    /// installation there, or gives the installation's own person that identity.
-    func personalize(
-        pushRegId: String, identity: UserIdentity, attributes: UserChanges,
-        forceDepersonalize: Bool, keepAsLead: Bool, caller: UserDataCaller
-    ) async throws -> JSONValue {
-        let now = self.now()
-        return try await write { db in
-            if case .token(let subject) = caller, subject != identity.externalUserId {
-                throw ServiceError.accessTokenSubjectMismatch
-            }
-            var installation = try Self.installation(db, pushRegId)
-            let code = installation.applicationCode
-            let candidates = try Self.people(db, applicationCode: code, matching: identity)
-            guard candidates.count <= 1 else { throw ServiceError.ambiguousPersonalizeCandidates }
-            let match = candidates.first
-
-            var current = try Self.person(db, installation.personId)
-            if current.externalUserId != nil && match != current.id {
-                guard forceDepersonalize else { throw ServiceError.personalizationImpossible }
-                try Self.moveToNewAnonymousPerson(&installation, db: db, now: now)
-                current = try Self.person(db, installation.personId)
-            }
-
-            var target: PersonRecord
-            if let match, match != current.id {
-                target = try Self.person(db, match)
-                let previous = installation.personId
-                installation.personId = match
-                installation.isPrimary = false
-                installation.updatedAt = now
-                try installation.update(db)
-                try Self.pruneIfEmpty(db, personId: previous)
-            } else {
-                target = current
-            }
-
-            if let externalUserId = identity.externalUserId {
-                if target.externalUserId == nil {
-                    target.externalUserId = externalUserId
-                } else if target.externalUserId != externalUserId {
-                    throw ServiceError.userMergeInterrupted
-                }
-            }
-            try Self.addContacts(db, person: target, kind: .email, identity.emails)
-            try Self.addContacts(db, person: target, kind: .phone, identity.phones)
-            if !keepAsLead { target.type = .customer }
-            try Self.apply(attributes, to: &target, db: db, now: now)
-            return try Self.userJSON(db, target)
-        }
-    }
-
     // MARK: Admin people API
 
     func people(applicationCode: String) async throws -> JSONValue {
@@ -307,26 +255,6 @@ extension ServerStore {
             ).fetchOne(db)
         else { throw ServiceError.personNotFound(externalUserId) }
         return person
-    }
-
-    /// Ids of the people any identity field names.
-    static func people(_ db: Database, applicationCode: String, matching identity: UserIdentity) throws -> Set<Int64> {
-        var ids = Set<Int64>()
-        if let externalUserId = identity.externalUserId {
-            let found = try Int64.fetchAll(
-                db, sql: "SELECT id FROM person WHERE applicationCode = ? AND externalUserId = ?",
-                arguments: [applicationCode, externalUserId])
-            ids.formUnion(found)
-        }
-        for (kind, inputs) in [(ContactRecord.Kind.email, identity.emails), (.phone, identity.phones)] {
-            for input in inputs {
-                let found = try Int64.fetchAll(
-                    db, sql: "SELECT personId FROM contact WHERE applicationCode = ? AND kind = ? AND normalized = ?",
-                    arguments: [applicationCode, kind.rawValue, input.normalized])
-                ids.formUnion(found)
-            }
-        }
-        return ids
     }
 
     static func apply(_ changes: UserChanges, to person: inout PersonRecord, db: Database, now: Date) throws {

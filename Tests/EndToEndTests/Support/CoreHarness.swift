@@ -136,7 +136,25 @@ final class CoreHarness: @unchecked Sendable {
         #expect(result.status == 0, "schema validation failed:\n\(result.stdout)\(result.stderr)", sourceLocation: sourceLocation)
     }
 
-    /// Stops mmcore (and the server when this harness started it).
+    /// Stops mmcore (and the server when this harness started it) from a `defer`, which
+    /// cannot await. Both get SIGTERM at once (each shuts down gracefully on it), so they
+    /// are on their way out even if the test process exits next, as it may after the last
+    /// test; the exits are awaited, and the state directory removed, on a thread of its
+    /// own rather than in a task the process might never run.
+    func terminate() {
+        let core = self.core
+        let server = ownsServer ? self.server : nil
+        let stateDirectory = self.stateDirectory
+        core.terminate()
+        server?.terminate()
+        Thread {
+            core.waitUntilExitBlocking()
+            server?.stop()
+            try? FileManager.default.removeItem(at: stateDirectory)
+        }.start()
+    }
+
+    /// Stops mmcore (and the server when this harness started it), waiting for both.
     func stop() async {
         try? core.closeInput()
         _ = try? await core.waitForExit()

@@ -73,9 +73,11 @@ final class CoreProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = errors
         process.terminationHandler = { [weak self] process in
+            ChildProcesses.exited(process.processIdentifier)
             self?.exited(Exit(status: process.terminationStatus, exited: process.terminationReason == .exit))
         }
         try process.run()
+        ChildProcesses.started(process)
 
         let lines = stdoutLines
         Self.pump(output.fileHandleForReading) { [weak self] chunk in
@@ -206,12 +208,19 @@ final class CoreProcess: @unchecked Sendable {
 
     /// Sends SIGKILL: the process ends at once, whatever it was doing.
     func killHard() {
-        kill(process.processIdentifier, SIGKILL)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    /// Sends SIGTERM.
+    /// Sends SIGTERM. Neither signal is sent once the process has been reaped: its pid may
+    /// belong to another process by then.
     func terminate() {
-        kill(process.processIdentifier, SIGTERM)
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
+
+    /// Blocks the calling thread until the process has ended: only from a thread of the
+    /// caller's own, never the cooperative pool the tests share.
+    func waitUntilExitBlocking() {
+        process.waitUntilExit()
     }
 
     /// Waits for the process to end.

@@ -59,7 +59,9 @@ final class ServerProcess: Sendable {
         let log = try FileHandle(forWritingTo: logFile)
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { ChildProcesses.exited($0.processIdentifier) }
         try process.run()
+        ChildProcesses.started(process)
         try? log.close()  // the child has its own copy
 
         let line = try await firstLine(of: stdout.fileHandleForReading, process: process, timeout: timeout, logFile: logFile)
@@ -76,6 +78,11 @@ final class ServerProcess: Sendable {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Sends SIGTERM without waiting (the server shuts down gracefully on it).
+    func terminate() {
+        if process.isRunning { process.terminate() }
     }
 
     var isRunning: Bool { process.isRunning }
@@ -179,7 +186,9 @@ final class ServerProcess: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { ChildProcesses.exited($0.processIdentifier) }
         try process.run()
+        ChildProcesses.started(process)
         // Drain stderr on another thread so that neither pipe can fill up and block the child.
         let errors = Mutex(Data())
         let drained = DispatchSemaphore(value: 0)

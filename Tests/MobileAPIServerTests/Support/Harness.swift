@@ -68,6 +68,23 @@ struct Client: Sendable {
         return Reply(status: response.status.code, headers: response.headers, body: parsed, text: text)
     }
 
+    /// A request on the live port (`.live` only) with `Host: <authority>` as given, which
+    /// the test frameworks' own clients fix to `localhost`. `nil` sends no Host at all.
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, authority: String?, auth: String? = nil
+    ) async throws -> Reply {
+        guard let port = inner.port else { throw HarnessError("a chosen Host needs a live server (.live)") }
+        var headers = HTTPFields()
+        if let auth { headers[.authorization] = auth }
+        let request = TestClient.Request(uri, method: method, authority: authority, headers: headers)
+        let response = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            try await client.execute(request)
+        }
+        let text = response.body.map { String(buffer: $0) } ?? ""
+        let parsed = (try? JSONParser.parse(Array(text.utf8))) ?? .null
+        return Reply(status: response.status.code, headers: response.headers, body: parsed, text: text)
+    }
+
     // MARK: Admin
 
     func admin(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil) async throws -> Reply {

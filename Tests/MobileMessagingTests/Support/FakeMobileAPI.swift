@@ -6,6 +6,8 @@ import JSON
 struct RecordedRequest: Sendable {
     let method: String
     let url: String
+    /// The scheme and host the request went to, e.g. `https://fake.test`.
+    let base: String
     /// The URL without the base and the query, e.g. `/mobile/1/appinstance/reg-1/user`.
     let path: String
     let query: String?
@@ -26,7 +28,7 @@ struct RecordedRequest: Sendable {
 /// (registration, installations, users, personalize, depersonalize, App/Bearer checks)
 /// for session tests, with every request recorded and a hook to inject faults.
 final class FakeMobileAPI: HTTPTransport {
-    static let baseURL = "http://fake.test"
+    static let baseURL = "https://fake.test"
 
     struct Store {
         var requests: [RecordedRequest] = []
@@ -57,18 +59,27 @@ final class FakeMobileAPI: HTTPTransport {
     func send(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?, timeout: Duration)
         async throws -> HTTPResponse
     {
-        var rest = Substring(url.hasPrefix(Self.baseURL) ? String(url.dropFirst(Self.baseURL.count)) : url)
+        // Any host serves (the dynamic base URL moves requests to others); `RecordedRequest.base` says which.
+        let base = Self.base(of: url)
+        var rest = Substring(url.dropFirst(base.count))
         var query: String?
         if let mark = rest.firstIndex(of: "?") {
             query = String(rest[rest.index(after: mark)...])
             rest = rest[..<mark]
         }
         let request = RecordedRequest(
-            method: method, url: url, path: String(rest), query: query, headers: headers,
+            method: method, url: url, base: base, path: String(rest), query: query, headers: headers,
             body: body.flatMap { try? JSONParser.parse($0) }, timeout: timeout)
         store.withLock { $0.requests.append(request) }
         if let hook = hook.current, let response = try await hook(request) { return response }
         return store.withLock { handle(request, &$0) }
+    }
+
+    /// `scheme://host[:port]` of `url`.
+    static func base(of url: String) -> String {
+        guard let scheme = url.firstRange(of: "://") else { return "" }
+        let rest = url[scheme.upperBound...]
+        return String(url[..<(rest.firstIndex(of: "/") ?? url.endIndex)])
     }
 
     // MARK: - Responses

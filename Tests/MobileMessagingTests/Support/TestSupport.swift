@@ -53,6 +53,31 @@ final class EventRecorder: EventSink {
 }
 
 /// A settable clock.
+/// Monotonic time that moves on with the real clock, plus whatever a test adds with
+/// ``advance(by:)`` (so a `Retry-After` window stays open until the test says otherwise,
+/// however slow the machine, as long as the test holds it with ``pause()``).
+final class TestMonotonicClock: Sendable {
+    private let state = Locked<(paused: ContinuousClock.Instant?, offset: Duration)>((nil, .zero))
+
+    var clock: MonotonicClock {
+        MonotonicClock { [state] in
+            let (paused, offset) = state.current
+            return (paused ?? ContinuousClock.now) + offset
+        }
+    }
+
+    /// Stops time where it is.
+    func pause() { state.withLock { $0.paused = ContinuousClock.now } }
+
+    /// Moves time on by `duration` and lets it run again.
+    func advance(by duration: Duration) {
+        state.withLock { value in
+            if let paused = value.paused { value.offset += paused + duration - ContinuousClock.now }
+            value.paused = nil
+        }
+    }
+}
+
 final class TestClock: Sendable {
     let time: Locked<Double>
     init(_ now: Double = TokenFactory.now) { time = Locked(now) }
