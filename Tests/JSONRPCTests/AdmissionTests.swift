@@ -6,7 +6,7 @@ import Testing
 
 /// The admission step runs in read order, one message after another, even when it
 /// suspends; what it leaves to do runs concurrently.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct AdmissionTests {
     /// Records the order in which admissions ran; each suspends a little (as a hop to
     /// another actor would) before recording.
