@@ -80,18 +80,27 @@ struct InProcessTransportTests {
         #expect(await peer.feed("{}\n") == false, "input after the end is refused")
     }
 
-    @Test func aFeedWaitsAtTheLimitAndReturnsAsRequestsFinish() async throws {
-        let gate = Gate()
-        let started = Counter()
-        let peer = FedConnection(options: .init(maxMessagesInFlight: 2)) { registry in
+    /// A connection whose one method, `wait`, counts itself started and then waits for `gate`.
+    fileprivate static func waitingPeer(_ options: Connection.Options, started: Counter, gate: Gate) -> FedConnection {
+        FedConnection(options: options) { registry in
             registry.register("wait") { _ in
                 await started.increment()
                 await gate.wait()
                 return "done"
             }
         }
-        var input = ""
-        for id in 0..<6 { input += #"{"jsonrpc":"2.0","method":"wait","id":\#(id)}"# + "\n" }
+    }
+
+    /// `count` `wait` requests, ids 0..<count, one per line.
+    static func waitRequests(_ count: Int) -> String {
+        (0..<count).map { #"{"jsonrpc":"2.0","method":"wait","id":\#($0)}"# + "\n" }.joined()
+    }
+
+    @Test func aFeedWaitsAtTheLimitAndReturnsAsRequestsFinish() async throws {
+        let gate = Gate()
+        let started = Counter()
+        let peer = Self.waitingPeer(.init(maxMessagesInFlight: 2), started: started, gate: gate)
+        let input = Self.waitRequests(6)
         let feeding = Task { await peer.feed(input) }
         await started.wait(for: 2)
         try await Task.sleep(for: .milliseconds(300))
@@ -106,15 +115,8 @@ struct InProcessTransportTests {
     @Test func shutdownWakesAFeedWaitingForTheLimit() async throws {
         let gate = Gate()
         let started = Counter()
-        let peer = FedConnection(options: .init(shutdownGracePeriod: .milliseconds(100), maxMessagesInFlight: 1)) { registry in
-            registry.register("wait") { _ in
-                await started.increment()
-                await gate.wait()
-                return "done"
-            }
-        }
-        var input = ""
-        for id in 0..<4 { input += #"{"jsonrpc":"2.0","method":"wait","id":\#(id)}"# + "\n" }
+        let peer = Self.waitingPeer(.init(shutdownGracePeriod: .milliseconds(100), maxMessagesInFlight: 1), started: started, gate: gate)
+        let input = Self.waitRequests(4)
         let feeding = Task { await peer.feed(input) }
         // The first request runs (and holds the only slot), so the feed waits for the limit.
         await started.wait(for: 1)

@@ -8,11 +8,7 @@ import Testing
 /// of the wrong shape is a final `UNEXPECTED_RESPONSE`; a 3xx is never followed.
 @Suite struct AnswerShapeTests {
     let fake = FakeMobileAPI()
-    var client: MobileAPIClient {
-        MobileAPIClient(
-            configuration: Configuration(applicationCode: "app-1", backendBaseURL: FakeMobileAPI.baseURL, requestTimeoutSeconds: 3),
-            transport: fake)
-    }
+    var client: MobileAPIClient { fake.client }
 
     enum Outcome: Equatable, CustomStringConvertible {
         case registered(String)

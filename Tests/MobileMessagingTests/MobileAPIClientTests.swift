@@ -149,11 +149,7 @@ import Testing
 
 @Suite struct MobileAPIClientRequestTests {
     let fake = FakeMobileAPI()
-    var client: MobileAPIClient {
-        MobileAPIClient(
-            configuration: Configuration(applicationCode: "app-1", backendBaseURL: FakeMobileAPI.baseURL, requestTimeoutSeconds: 3),
-            transport: fake)
-    }
+    var client: MobileAPIClient { fake.client }
 
     @Test func registrationRequest() async throws {
         var installation = Installation()

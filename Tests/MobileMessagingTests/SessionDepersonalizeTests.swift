@@ -50,10 +50,7 @@ import Testing
         let harness = Harness()
         let first = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
         _ = try await first.personalize(["userIdentity": ["externalUserId": "ada"]])
-        harness.api.setHook { request in
-            if request.path.hasSuffix("/depersonalize") { throw HTTPTransportError.network("connection refused") }
-            return nil
-        }
+        harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.network("connection refused"))
         #expect(try await first.depersonalize() == "pending")
         await first.shutdown()
 
@@ -69,10 +66,7 @@ import Testing
         let harness = Harness()
         let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
-        harness.api.setHook { request in
-            if request.path.hasSuffix("/depersonalize") { throw HTTPTransportError.timeout }
-            return nil
-        }
+        harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.timeout)
         #expect(try await session.depersonalize() == "pending")
 
         // Still unreachable: the user call fails with the depersonalize's error, nothing else is sent.
@@ -94,10 +88,7 @@ import Testing
     @Test func aSecondDepersonalizeWhilePendingDeliversTheSameRequest() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
-        harness.api.setHook { request in
-            if request.path.hasSuffix("/depersonalize") { throw HTTPTransportError.timeout }
-            return nil
-        }
+        harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.timeout)
         #expect(try await session.depersonalize() == "pending")
         #expect(try await session.depersonalize() == "pending")
         #expect(harness.stateFile?["pendingChanges"]?.arrayValue?.count == 1)
@@ -111,10 +102,7 @@ import Testing
     @Test func aRefusalOfTheQueuedRequestIsReportedByTheNextDepersonalize() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
-        harness.api.setHook { request in
-            if request.path.hasSuffix("/depersonalize") { throw HTTPTransportError.network("connection refused") }
-            return nil
-        }
+        harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.network("connection refused"))
         #expect(try await session.depersonalize() == "pending")
         harness.api.setHook { request in
             request.path.hasSuffix("/depersonalize") ? FakeMobileAPI.error(404, "NO_REGISTRATION", "Installation not found") : nil

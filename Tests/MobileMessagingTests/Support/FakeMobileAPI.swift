@@ -75,6 +75,22 @@ final class FakeMobileAPI: HTTPTransport {
         return store.withLock { handle(request, &$0) }
     }
 
+    /// A client of this fake, as the session would build it.
+    var client: MobileAPIClient {
+        MobileAPIClient(
+            configuration: Configuration(applicationCode: "app-1", backendBaseURL: Self.baseURL, requestTimeoutSeconds: 3),
+            transport: self)
+    }
+
+    /// Fails every request whose path ends with `suffix` with `error` (a network fault on
+    /// one endpoint); other requests are served.
+    func failRequests(endingWith suffix: String, with error: HTTPTransportError) {
+        setHook { request in
+            if request.path.hasSuffix(suffix) { throw error }
+            return nil
+        }
+    }
+
     /// `scheme://host[:port]` of `url`.
     static func base(of url: String) -> String {
         guard let scheme = url.firstRange(of: "://") else { return "" }
