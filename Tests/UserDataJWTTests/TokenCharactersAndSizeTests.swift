@@ -9,14 +9,7 @@ import Testing
     let now = TokenFactory.now
     static let charactersMessage = "Token contains characters outside the Base64url alphabet."
 
-    func failure(_ token: String) -> UserDataJWTError? {
-        do {
-            _ = try UserDataJWT.validate(token, now: now)
-            return nil
-        } catch {
-            return error
-        }
-    }
+    func failure(_ token: String) -> UserDataJWTError? { validationFailure(of: token, now: now) }
 
     /// Characters a token must never carry into an `Authorization` header: whitespace
     /// and line breaks (header injection), separators, the standard base64 alphabet,

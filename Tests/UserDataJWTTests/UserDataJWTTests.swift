@@ -28,14 +28,7 @@ enum TokenFactory {
 @Suite struct UserDataJWTValidationTests {
     let now = TokenFactory.now
 
-    func failure(_ token: String) -> UserDataJWTError? {
-        do {
-            _ = try UserDataJWT.validate(token, now: now)
-            return nil
-        } catch {
-            return error
-        }
-    }
+    func failure(_ token: String) -> UserDataJWTError? { validationFailure(of: token, now: now) }
 
     @Test func acceptsAValidToken() throws {
         let jwt = try UserDataJWT.validate(TokenFactory.token(), now: now)
@@ -228,5 +221,15 @@ enum TokenFactory {
     ])
     func partsMatchTheCharacterSplit(token: String) {
         #expect(UserDataJWT.parts(of: token) == token.split(separator: ".", omittingEmptySubsequences: false))
+    }
+}
+
+/// The client-side check's error for `token` at `now`, `nil` when it passes.
+func validationFailure(of token: String, now: Double) -> UserDataJWTError? {
+    do {
+        _ = try UserDataJWT.validate(token, now: now)
+        return nil
+    } catch {
+        return error
     }
 }
