@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layout (see README): JSON is the shared value type and parser; JSONRPC is the
-// protocol only; UserDataJWT is the token; MobileMessaging is the SDK core; CoreService
-// wires it to a connection, which mmcore serves on stdio and MMCoreEmbedded in process
+// protocol only; UserDataJWT is the token; MMCoreEngine is the SDK engine (not called
+// MobileMessaging: that is the native iOS SDK's module, and an app links both);
+// CoreService wires it to a connection, which mmcore serves on stdio and MMCoreEmbedded in process
 // (a C interface). MobileAPIServer + mmserver are the local Mobile API.
 let package = Package(
     name: "mmcore",
@@ -14,7 +15,7 @@ let package = Package(
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .library(name: "UserDataJWT", targets: ["UserDataJWT"]),
-        .library(name: "MobileMessaging", targets: ["MobileMessaging"]),
+        .library(name: "MMCoreEngine", targets: ["MMCoreEngine"]),
         .library(name: "MobileAPIServer", targets: ["MobileAPIServer"]),
         // The core in process: a C interface (include/mmcore.h) over the same engine.
         .library(name: "MMCoreEmbedded", type: .dynamic, targets: ["MMCoreEmbedded"]),
@@ -34,7 +35,7 @@ let package = Package(
         .target(name: "JSONRPC", dependencies: ["JSON", .product(name: "Logging", package: "swift-log")]),
         .target(name: "UserDataJWT", dependencies: ["JSON"]),
         .target(
-            name: "MobileMessaging",
+            name: "MMCoreEngine",
             dependencies: [
                 "JSON", "UserDataJWT",
                 .product(name: "Logging", package: "swift-log"),
@@ -44,14 +45,14 @@ let package = Package(
         // What both hosts serve: the methods, rpc.discover, events and token requests.
         .target(
             name: "CoreService",
-            dependencies: ["JSON", "JSONRPC", "MobileMessaging", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSON", "JSONRPC", "MMCoreEngine", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSchema"]
         ),
         .executableTarget(
             name: "mmcore",
             dependencies: [
                 // No ArgumentParser: its reflection was most of a start-up (CommandLineOptions.swift).
-                "JSON", "JSONRPC", "MobileMessaging", "CoreService",
+                "JSON", "JSONRPC", "MMCoreEngine", "CoreService",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -60,7 +61,7 @@ let package = Package(
         .target(
             name: "MMCoreEmbedded",
             dependencies: [
-                "CMMCore", "CoreService", "JSONRPC", "MobileMessaging", .product(name: "Logging", package: "swift-log"),
+                "CMMCore", "CoreService", "JSONRPC", "MMCoreEngine", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["exports.map"],
             // --static-swift-stdlib links executables statically but not dynamic libraries
@@ -109,9 +110,9 @@ let package = Package(
         // shared by the transport unit tests and the end-to-end tests.
         .target(name: "HostileHTTPServer", path: "Tests/HostileHTTPServer"),
         .testTarget(
-            name: "MobileMessagingTests",
+            name: "MMCoreEngineTests",
             dependencies: [
-                "MobileMessaging", "JSON", "UserDataJWT", "HostileHTTPServer", .product(name: "Logging", package: "swift-log"),
+                "MMCoreEngine", "JSON", "UserDataJWT", "HostileHTTPServer", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 import JSONRPC
 import Logging
-import MobileMessaging
+import MMCoreEngine
 
 /// What every host of the core serves, stated once: `mmcore` on stdio and the embedded
 /// library in process wire a ``Connection`` to a ``Session`` the same way.

@@ -1,6 +1,6 @@
 import JSON
 import JSONRPC
-import MobileMessaging
+import MMCoreEngine
 
 /// Serves every method of the bridge contract (``BridgeMethods/all``): the JSON-RPC
 /// layer names the positional parameters, the method type decodes them once, and the

@@ -1,7 +1,7 @@
 import CMMCore
 import CoreService
 import JSONRPC
-import MobileMessaging
+import MMCoreEngine
 
 #if canImport(Glibc)
 import Glibc

@@ -2,7 +2,7 @@ import CoreService
 import Dispatch
 import JSONRPC
 import Logging
-import MobileMessaging
+import MMCoreEngine
 
 /// One core in process: the same engine as `mmcore` (a ``Connection`` serving the
 /// ``CoreService`` registry on a ``Session``), with a ``LineFeed`` for stdin and a

@@ -2,7 +2,7 @@ import CoreService
 import JSON
 import JSONRPC
 import Logging
-import MobileMessaging
+import MMCoreEngine
 
 #if canImport(Darwin)
 import Darwin
