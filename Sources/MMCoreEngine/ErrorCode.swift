@@ -4,7 +4,8 @@
 /// The core's own codes are the static constants below, each stated once with its
 /// number: 1001-1099 the session, 1101-1199 the user-data JWT, 1201-1299 reaching the
 /// Mobile API, 1300 anything the server said (its own `messageId`, or
-/// `UNEXPECTED_RESPONSE` when it said something unreadable), 1401-1499 the local state.
+/// `UNEXPECTED_RESPONSE` when it said something unreadable), 1401-1499 the local state,
+/// 1501-1599 custom events.
 /// The schema's `x-error-codes` lists the same table; a test keeps the two equal.
 public struct ErrorCode: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// What apps switch on, e.g. `JWT_TOKEN_EXPIRED` or the server's `USER_DATA_RESTRICTED`.
@@ -63,9 +64,15 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible, Expressibl
     /// The state directory cannot be created, read or written (permissions, disk).
     public static let stateUnavailable = ErrorCode("STATE_UNAVAILABLE", 1403)
 
+    // MARK: Custom events
+
+    /// `submitEvent` at the event queue's cap (count or bytes); nothing held is dropped.
+    public static let customEventsLimitReached = ErrorCode("CUSTOM_EVENTS_LIMIT_REACHED", 1501)
+
     /// Every code of the core's own (domain `com.mobile-messaging`).
     public static let core: [ErrorCode] = [
         .notInitialized, .invalidConfiguration, .noRegistration, .jwtStructureInvalid, .jwtExpired, .authenticationPaused,
         .userDataValidationFailed, .networkError, .timeout, .unexpectedResponse, .stateLocked, .stateCorrupted, .stateUnavailable,
+        .customEventsLimitReached,
     ]
 }

@@ -16,6 +16,9 @@ public struct MobileMessagingEvent: Sendable, Equatable, CustomStringConvertible
         case depersonalized
         /// Payload: `{code, description, method}`; the server refused the credentials.
         case authenticationError
+        /// Payload: `{count, reason}` (`reason`: the error's `data`); the server refused a
+        /// batch of held custom events for good (a 4xx), so they were dropped.
+        case customEventsDropped
     }
 
     public let name: Name

@@ -30,4 +30,8 @@ extension Session {
     public func depersonalizeInstallation(pushRegistrationId: JSONValue) async throws -> JSONValue {
         try await call(DepersonalizeInstallation.self, ["pushRegistrationId": pushRegistrationId])
     }
+    public func submitEvent(_ event: JSONValue) async throws -> JSONValue { try await call(SubmitEvent.self, ["event": event]) }
+    public func submitEventImmediately(_ event: JSONValue) async throws -> JSONValue {
+        try await call(SubmitEventImmediately.self, ["event": event])
+    }
 }

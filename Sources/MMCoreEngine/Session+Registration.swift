@@ -58,6 +58,7 @@ extension Session {
             emit(.registrationUpdated, .string(id))
             registration.resumeAll(.success(id))
             schedulePendingWork(after: .zero)
+            kickCustomEventDelivery()
         case .failure(let error):
             registration.finish(succeeded: false)
             logger.warning("registration failed", metadata: ["code": .string(error.code), "description": .string(error.description)])

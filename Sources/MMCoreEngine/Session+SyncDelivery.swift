@@ -99,6 +99,8 @@ extension Session {
         do throws(MobileMessagingError) {
             switch change.kind {
             case .depersonalize:
+                // Events submitted before the depersonalize belong to the person leaving.
+                try await sendCustomEventsBeforeQueuedDepersonalize(own: id)
                 try await api.depersonalize(id, own: id)
                 guard isCurrent(epoch) else { return .delivered }
                 queue.remove(change.id)

@@ -61,16 +61,22 @@ extension Session {
             if let violations = UserDataValidator.validationDescription(of: context) { throw .userDataValidation(violations) }
             try self.preflightJWTCall()
         }
-        return enqueue("personalize", checks: checks) { session in
-            try await session.personalizeOnLane(context)
+        return admitPersonChange { boundary in
+            enqueue("personalize", checks: checks) { session in
+                defer { session.personChangeEnded(boundary) }
+                return try await session.personalizeOnLane(context, eventBoundary: boundary)
+            }
         }
     }
 
     /// `depersonalize`: detaches the person from this installation (always with `App`).
     func admitDepersonalize() -> Admitted {
         let tokenGeneration = tokens.generation
-        return enqueue("depersonalize", local: .userRemoved) { session in
-            try await session.depersonalizeOnLane(tokenGeneration: tokenGeneration)
+        return admitPersonChange { boundary in
+            enqueue("depersonalize", local: .userRemoved) { session in
+                defer { session.personChangeEnded(boundary) }
+                return try await session.depersonalizeOnLane(tokenGeneration: tokenGeneration, eventBoundary: boundary)
+            }
         }
     }
 
@@ -125,8 +131,10 @@ extension Session {
         }
     }
 
-    private func personalizeOnLane(_ context: PersonalizeContext) async throws -> JSONValue {
+    private func personalizeOnLane(_ context: PersonalizeContext, eventBoundary: Int) async throws -> JSONValue {
         try await withUserCall("personalize", externalUserId: context.externalUserId) { call throws(MobileMessagingError) in
+            // Events submitted before this call belong to the person before it.
+            if let failure = await sendCustomEvents(before: eventBoundary, own: call.own) { throw failure }
             let returned = try await userRequest("personalize", token: call.token, externalUserId: context.externalUserId) {
                 (token) async throws(MobileMessagingError) in
                 try await call.api.personalize(call.own, context: context, token: token)
@@ -154,8 +162,8 @@ extension Session {
     /// the background and before the next user call, and `depersonalized` is emitted
     /// when it completes. A queued user change waiting for a new token is deleted
     /// instead (it belongs to the person leaving), with an `authenticationError`.
-    private func depersonalizeOnLane(tokenGeneration: Int) async throws -> JSONValue {
-        let answer = try await detachPerson()
+    private func depersonalizeOnLane(tokenGeneration: Int, eventBoundary: Int) async throws -> JSONValue {
+        let answer = try await detachPerson(eventBoundary: eventBoundary)
         // Both "success" and "pending" end the person's session here, as the plugins'
         // native bridges clear their JWT supplier on both; an error keeps everything. A
         // token set after this call was written belongs to the next person: it stays.
@@ -173,7 +181,7 @@ extension Session {
         return answer
     }
 
-    private func detachPerson() async throws(MobileMessagingError) -> JSONValue {
+    private func detachPerson(eventBoundary: Int) async throws(MobileMessagingError) -> JSONValue {
         let epoch = self.epoch
         let own = try await registeredInstallationID()
         dropTokenBlockedUserChanges(method: "depersonalize")
@@ -187,6 +195,7 @@ extension Session {
         if let failure {
             // Already queued (and still the last user-side entry): the same request, not another.
             if queue.lastUserSideKind != .depersonalize {
+                holdCustomEventsBehindQueuedDepersonalize(eventBoundary)
                 try keepForRetry(.depersonalize, own: own, body: nil, after: failure)
             }
             return "pending"
@@ -198,10 +207,13 @@ extension Session {
         }
         let api = try requireAPI()
         do throws(MobileMessagingError) {
+            // Events submitted before this call belong to the person leaving.
+            if let failure = await sendCustomEvents(before: eventBoundary, own: own) { throw failure }
             try await api.depersonalize(own, own: own)
         } catch where error.isTransient {
             guard isCurrent(epoch) else { return "pending" }
             logger.notice("depersonalize could not reach the server; kept for a retry", metadata: ["code": .string(error.code)])
+            holdCustomEventsBehindQueuedDepersonalize(eventBoundary)
             try keepForRetry(.depersonalize, own: own, body: nil, after: error)
             return "pending"
         }

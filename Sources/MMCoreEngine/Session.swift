@@ -46,6 +46,8 @@ public actor Session {
     var pendingRetryTask: Task<Void, Never>?
     var lane = CallLane()
     var admittedChanges = LocalChanges()
+    /// Custom events held for delivery (`Events/`, `Session+Events.swift`).
+    var customEvents = CustomEventOutbox()
     /// A queued depersonalize the server refused while the queue was delivered.
     var lastDepersonalizeRefusal: MobileMessagingError?
     /// Bumped when the state is wiped (`cleanup`, a new application code): work admitted
@@ -95,6 +97,7 @@ public actor Session {
         }
         if !stateLoaded, let store {
             state = try store.load(now: clock.now)
+            try openCustomEvents()
             // Entries of kinds a newer version wrote stay in the file; their ids stay taken.
             queue = SyncQueue(state.pendingChanges, reservedIDs: Set(state.unrecognizedPendingChanges.compactMap { $0["id"]?.stringValue }))
             state.pendingChanges = []
@@ -137,6 +140,7 @@ public actor Session {
             ])
         startRegistrationIfNeeded()
         schedulePendingWork(after: .zero)
+        kickCustomEventDelivery()
     }
 
     /// `setUserDataJwt`: sets the token for `saveUser`, `fetchUser` and `personalize`.
@@ -175,6 +179,7 @@ public actor Session {
         epoch += 1
         configuration = nil
         api = nil
+        customEvents.close()
         store = nil
         stateLoaded = false
     }
@@ -289,6 +294,7 @@ public actor Session {
         stopBackgroundWork(reason: "The local state was wiped before the registration finished.")
         state = PersistedState(applicationCode: applicationCode)
         queue.removeAll()
+        dropCustomEvents()
         admittedChanges.removeAll()
         retries.reset()
         authentication.reset()

@@ -111,6 +111,9 @@ struct SchemaExamplesReplayTests {
             try await replay("getInstallation", "getInstallation")
             try await replay("saveInstallation", "saveInstallation")
             try await replay("fetchInstallation", "fetchInstallation")
+            try await replay("submitEvent", "submitEvent")
+            try await replay("submitEvent", "submitEvent with a blank definitionId")
+            try await replay("submitEventImmediately", "submitEventImmediately for an unknown definition")
 
             try await replay("saveUser", "saveUser without a token")
             let expired = try await ServerProcess.mintToken(

@@ -23,7 +23,7 @@ public enum BridgeMethods {
     public static let all: [any BridgeMethod.Type] = [
         Initialize.self, SetUserDataJwt.self, SaveUser.self, FetchUser.self, GetUser.self, Personalize.self,
         Depersonalize.self, SaveInstallation.self, FetchInstallation.self, GetInstallation.self,
-        SetInstallationAsPrimary.self, DepersonalizeInstallation.self, Cleanup.self,
+        SetInstallationAsPrimary.self, DepersonalizeInstallation.self, Cleanup.self, SubmitEvent.self, SubmitEventImmediately.self,
     ]
 }
 

@@ -1,0 +1,15 @@
+import JSON
+
+/// `submitEventImmediately(event)`: sends one event with `validate=true` once registered
+/// and answers `null` or the server's refusal; nothing is kept for a retry.
+public struct SubmitEventImmediately: BridgeMethod {
+    public static let name = "submitEventImmediately"
+    public static let parameterNames = ["event"]
+    let event: CustomEventInput
+
+    public init(arguments: BridgeArguments) throws {
+        event = try CustomEventInput(wrapper: arguments.require("event"), path: "event")
+    }
+
+    public func admit(on session: isolated Session) -> Admitted { session.admitSubmitEventImmediately(event) }
+}
