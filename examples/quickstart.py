@@ -2,13 +2,15 @@
 """The whole story in one command: a local Mobile API, mmcore, and user-data JWTs.
 
 Builds the package if needed, starts `mmserver` on a free port with a JWT_ONLY
-application and a secret key, spawns `mmcore`, and walks through a session, printing
+application and a secret key, spawns `mmcore`, and walks through a session (user data,
+JWTs, custom events), printing
 every JSON line exchanged (tokens shortened). Exits non-zero if any step does not
 behave as shown. Run from the repository root:
 
     python3 examples/quickstart.py
 """
 
+import json
 import os
 import re
 import subprocess
@@ -147,6 +149,30 @@ def main():
             demo.check(provider_calls and provider_calls[-1].get("reason") == "expired",
                        f"the core sent requestUserDataJwt {provider_calls[-1] if provider_calls else '(none)'}")
             demo.check(user.get("middleName") == "King", "the call went through with the fresh token")
+
+            demo.step("submitEvent: one event of each property kind, on disk before the answer, sent in a batch")
+            event = {"definitionId": "purchase", "properties": {
+                "item": "book", "price": 12.5, "gift": True,
+                "deliveredOn": "2024-03-01",            # a calendar date: sent as 2024-03-01T00:00:00Z
+                "paidAt": "2020-02-26T09:41:57Z",       # a date with a time: sent as written
+                "lines": [{"sku": "b-1", "count": 1}],  # a list of objects
+            }}
+            demo.check(core.call("submitEvent", [event]) is None, "submitEvent answered null")
+            with open(os.path.join(state_dir, "events.json"), encoding="utf-8") as held:
+                demo.check(len(json.load(held)["events"]) == 1, "the event is in events.json, stamped with the time of the call")
+            time.sleep(3)  # the quiet period (2 s) after the last event
+            sent = [r for r in server.request_log() if r.get("path", "").endswith("/user/events/custom")]
+            demo.check(len(sent) == 1, f"one batch went to the Mobile API (HTTP {sent[-1].get('status') if sent else '-'})")
+            demo.expect_error(lambda: core.call("submitEvent", [{"definitionId": "purchase", "properties": {"coupon": None}}]),
+                              "INVALID_PARAMS")
+
+            demo.step("submitEventImmediately: sent now, validated by the server")
+            try:
+                core.call("submitEventImmediately", [{"definitionId": "no-such-definition"}])
+                demo.check(False, "an unknown definition should be refused")
+            except MMCoreError as error:
+                demo.check(error.data.get("httpStatus", 0) >= 400,
+                           f"refused by the server: {error.data.get('code')} (HTTP {error.data.get('httpStatus')})")
 
             demo.step("getUser reads the local copy, no network needed")
             local = core.call("getUser", [])

@@ -25,6 +25,17 @@ async function session(): Promise<string | undefined> {
   await call('setInstallationAsPrimary', 'reg-id');
   // @ts-expect-error: not a method
   await call('saveUsers', {});
+  // Custom events: every property kind the plugins send; the answer is null.
+  const accepted: null = await call('submitEvent', {
+    definitionId: 'purchase',
+    properties: { item: 'book', price: 12.5, gift: true, deliveredOn: '2024-03-01', lines: [{ sku: 'b-1', count: 1 }] },
+  });
+  await callByName('submitEventImmediately', { event: { definitionId: 'purchase' } });
+  // @ts-expect-error: a property is a string, number, boolean or list of objects, not an object
+  await call('submitEvent', { definitionId: 'purchase', properties: { nested: { a: 1 } } });
+  // @ts-expect-error: definitionId is required
+  await call('submitEvent', { properties: {} });
+  void accepted;
   // getUser answers {} when there is no user, never null (the Flutter plugin decodes it unchecked).
   const alwaysAnObject: UserData = await call('getUser');
   void alwaysAnObject; void status;
@@ -37,6 +48,7 @@ onEvent((event) => {
     case 'userUpdated': { const user: UserData = event.payload; void user; break; }
     case 'authenticationError': { const code: string = event.payload.code; void code; break; }
     case 'depersonalized': { const nothing: null = event.payload; void nothing; break; }
+    case 'customEventsDropped': { const dropped: number = event.payload.count; void dropped; break; }
     default: break;
   }
 });

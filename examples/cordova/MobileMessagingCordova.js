@@ -8,13 +8,17 @@
 // errorCallback)` has no success callback (the native side sets the token in place and
 // answers nothing); error callbacks receive error.data, {code, description, domain, ...}.
 // `setUserDataJwtProvider` is not the plugin's: it answers the core's requestUserDataJwt
-// (the opt-in userDataJwtProvider).
+// (the opt-in userDataJwtProvider). `submitEvent(eventData, errorCallback)` takes an
+// optional error callback the plugin's does not (it passes empty callbacks, so a
+// refused event never reaches the app); called as the plugin's, it behaves the same.
 'use strict';
 const SERVICE = 'MobileMessagingCordova';
 
-// The plugin's supportedEvents for the user-data area, and the core's own authenticationError.
+// The plugin's supportedEvents for the user-data area, and the core's own authenticationError
+// and customEventsDropped.
 const SUPPORTED_EVENTS = [
   'registrationUpdated', 'installationUpdated', 'userUpdated', 'personalized', 'depersonalized', 'authenticationError',
+  'customEventsDropped',
 ];
 
 const noop = () => {};
@@ -73,6 +77,13 @@ class MobileMessagingCordova {
     this.exec('depersonalizeInstallation', [pushRegistrationId], callback, errorCallback);
   }
   cleanup(callback, errorCallback) { this.exec('cleanup', [], callback, errorCallback); }
+
+  /** Kept on the device and sent later; `errorCallback` (not the plugin's) hears of a refused event. */
+  submitEvent(eventData, errorCallback = noop) { this.exec('submitEvent', [eventData], noop, errorCallback); }
+  /** Sent now and validated by the server; `errorCallback` gets its refusal or the network error. */
+  submitEventImmediately(eventData, successCallback, errorCallback) {
+    this.exec('submitEventImmediately', [eventData], successCallback, errorCallback);
+  }
 
   exec(action, args, callback, errorCallback) {
     this.cordova.exec(callback, errorCallback, SERVICE, action, args);

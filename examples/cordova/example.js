@@ -2,7 +2,8 @@
 // A Cordova-style app session against a live Mobile API, in the Cordova plugin's callback API:
 // init, the registration event, saveUser refused (error callback with error.data),
 // an expired token caught on the device, then personalize and save with a token from
-// the app's provider (or set by the app when the core does not ask a provider).
+// the app's provider (or set by the app when the core does not ask a provider), and
+// custom events: one of each property kind, a malformed one, one sent immediately.
 //
 //   MMCORE_BIN=.build/debug/mmcore node examples/cordova/example.js \
 //     --server-url http://127.0.0.1:8080 --application-code APP --kid KEY_ID --secret HEX_SECRET
@@ -89,6 +90,23 @@ then(() => mobileMessaging.saveUser({ birthday: '10.12.1815' },
 then(() => mobileMessaging.getUser(
   (user) => { expect('getUser', user.externalUserId === 'ada' && user.lastName === 'Lovelace', { lastName: user.lastName }); next(); },
   (error) => { expect('getUser', false, { error }); next(); }));
+// Custom events: submitEvent answers once the event is on the device (sent later in a batch).
+then(() => {
+  mobileMessaging.submitEvent({
+    definitionId: 'purchase',
+    properties: {
+      item: 'book', price: 12.5, gift: true, deliveredOn: '2024-03-01', paidAt: '2020-02-26T09:41:57Z',
+      lines: [{ sku: 'b-1', count: 1 }, { sku: 'b-2', count: 2 }],
+    },
+  }, (error) => expect('submitEvent', false, { error }));
+  report('submitEvent', { ok: true });
+  mobileMessaging.submitEvent({ definitionId: ' ' },
+    (error) => { expect('submitEvent with a blank definitionId', error.code === 'INVALID_PARAMS' && error.field === 'event.definitionId', { error }); next(); });
+});
+// The server validates an immediate event: an unknown definition is its refusal, with its status.
+then(() => mobileMessaging.submitEventImmediately({ definitionId: 'no-such-definition' },
+  () => { expect('submitEventImmediately of an unknown definition', false, {}); next(); },
+  (error) => { expect('submitEventImmediately of an unknown definition', typeof error.code === 'string' && error.httpStatus >= 400, { error }); next(); }));
 
 function finish() {
   report('provider asked', { reasonsAsked });

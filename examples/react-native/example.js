@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // A React Native-style session against a live Mobile API, written against the React
 // Native plugin's callback API and event subscriptions: init, registration, a refused
-// save, setUserDataJwt, personalize, save, installation calls, depersonalize.
+// save, setUserDataJwt, personalize, save, installation calls, custom events (one of
+// each property kind, a malformed one, one sent immediately), depersonalize (which sends
+// the held events first, so they count for the person who made them).
 //
 //   MMCORE_BIN=.build/debug/mmcore node examples/react-native/example.js \
 //     --server-url http://127.0.0.1:8080 --application-code APP --kid KEY_ID --secret HEX_SECRET
@@ -73,6 +75,20 @@ then(() => mobileMessaging.setInstallationAsPrimary(pushRegistrationId, true,
     next();
   },
   failed('setInstallationAsPrimary')));
+then(() => {
+  mobileMessaging.submitEvent({
+    definitionId: 'purchase',
+    properties: {
+      item: 'book', price: 12.5, gift: true, deliveredOn: '2024-03-01', paidAt: '2020-02-26T09:41:57Z',
+      lines: [{ sku: 'b-1', count: 1 }],
+    },
+  }, failed('submitEvent'));
+  mobileMessaging.submitEvent({ definitionId: 'purchase', properties: { coupon: null } },
+    (error) => { expect('submitEvent with a null property', error.code === 'INVALID_PARAMS' && error.field === 'event.properties.coupon', { error }); next(); });
+});
+then(() => mobileMessaging.submitEventImmediately({ definitionId: 'no-such-definition' },
+  () => { expect('submitEventImmediately of an unknown definition', false, {}); next(); },
+  (error) => { expect('submitEventImmediately of an unknown definition', typeof error.code === 'string' && error.httpStatus >= 400, { error }); next(); }));
 then(() => mobileMessaging.depersonalize(
   (status) => { expect('depersonalize', status === 'success', { status }); setTimeout(next, 200); },
   failed('depersonalize')));

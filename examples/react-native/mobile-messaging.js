@@ -70,6 +70,11 @@ function createMobileMessaging(transportOptions) {
     },
     cleanup(onSuccess = noop, onError = noop) { call('cleanup', [], onSuccess, onError); },
     setUserDataJwt(jwt, onSuccess = noop, onError = noop) { call('setUserDataJwt', [jwt], onSuccess, onError); },
+    /** Kept on the device and sent later in a batch; `onError` hears of a refused event. */
+    submitEvent(eventData, onError = noop) { call('submitEvent', [eventData], noop, onError); },
+    submitEventImmediately(eventData, onSuccess = noop, onError = noop) {
+      call('submitEventImmediately', [eventData], onSuccess, onError);
+    },
 
     /** Not the plugin's: `provider({reason, externalUserId})` returns a token, null or a promise. */
     setUserDataJwtProvider(provider) { transport.handleRequest('requestUserDataJwt', provider); },
