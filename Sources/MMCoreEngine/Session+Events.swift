@@ -23,7 +23,8 @@ extension Session {
         } catch {
             return .failed(error)
         }
-        if let deadline = customEvents.withSchedule({ $0.afterSubmit(now: monotonicClock.now) }) {
+        let now = monotonicClock.now
+        if let deadline = customEvents.withSchedule({ $0.afterSubmit(now: now) }) {
             armCustomEventTimer(at: deadline)
         }
         return .value(.null)
@@ -148,7 +149,8 @@ extension Session {
         customEvents.setRetryPolicy(retries.policy)
         if let failure = await sendHeldCustomEvents(own: own, epoch: epoch) {
             guard isCurrent(epoch) else { return }
-            let next = customEvents.withSchedule { $0.failed(failure, now: monotonicClock.now) }
+            let now = monotonicClock.now
+            let next = customEvents.withSchedule { $0.failed(failure, now: now) }
             logger.debug("held custom events are still pending", metadata: ["code": .string(failure.code)])
             armCustomEventTimer(at: next)
         }

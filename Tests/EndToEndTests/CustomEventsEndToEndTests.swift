@@ -135,7 +135,7 @@ struct CustomEventsEndToEndTests {
                 try await Task.sleep(for: .microseconds(Int.random(in: 0..<3000)))
                 try await harness.crashAndRestartCore()
                 kills += 1
-                _ = try await harness.call("init", [harness.configuration.merging(Self.fastRetries)])
+                _ = try await harness.call("init", [.object((harness.configuration.objectValue ?? [:]).merging(Self.fastRetries))])
                 if case .result(.null)? = try? await answer.value { accepted += 1 }
             } else if case .result(.null) = try await answer.value {
                 accepted += 1
@@ -146,14 +146,5 @@ struct CustomEventsEndToEndTests {
         #expect(Self.heldEvents(harness).isEmpty, "every accepted event was delivered")
         #expect(accepted >= 30 - kills)
         #expect(harness.core.events.allSatisfy { $0["params"]?["eventName"] != "customEventsDropped" })
-    }
-}
-
-extension JSONValue {
-    /// This object with `extra`'s members set.
-    func merging(_ extra: JSONObject) -> JSONValue {
-        var object = objectValue ?? [:]
-        for member in extra { object[member.key] = member.value }
-        return .object(object)
     }
 }

@@ -52,12 +52,9 @@ import Testing
         (["definitionId": "d", "properties": ["a": [["x": nil]]]], "event.properties.a[0].x", "got null"),
     ] as [(JSONValue, String, String)])
     func aMalformedEventIsRefusedNamingTheField(value: JSONValue, field: String, reason: String) {
-        #expect {
-            try CustomEventInput(wrapper: value, path: "event")
-        } throws: { error in
-            guard let error = error as? InvalidParameter else { return false }
-            return error.field == field && error.reason.contains(reason)
-        }
+        let error = #expect(throws: InvalidParameter.self) { try CustomEventInput(wrapper: value, path: "event") }
+        #expect(error?.field == field)
+        #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
     }
 
     @Test func anEventOverTheSizeLimitIsRefused() {

@@ -20,8 +20,6 @@ struct CustomEventOutbox: Sendable {
         schedule = EventDeliverySchedule(policy: policy)
     }
 
-    var isOpen: Bool { file != nil }
-
     /// Opens `events.json` in `directory` (whose lock the caller holds) and loads it.
     ///
     /// - Throws: `STATE_CORRUPTED` (the file was moved aside; the next open starts
@@ -92,8 +90,10 @@ struct CustomEventOutbox: Sendable {
     mutating func removeAll() throws(MobileMessagingError) {
         cancelTimer()
         schedule.reset()
+        let held = !queue.isEmpty || queue.hasDurableBoundaries
         queue.removeAll()
-        if file != nil { try save() }
+        // Nothing held: the file (if any) already says so; none is created for it.
+        if held { try save() }
     }
 
     mutating func setRetryPolicy(_ policy: RetryPolicy) { schedule.retries.policy = policy }

@@ -48,8 +48,8 @@ struct EventDeliverySchedule: Sendable {
     /// A delivery failed transiently: the instant of the next attempt.
     mutating func failed(_ error: MobileMessagingError, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         retries.noteFailure(error, now: now)
-        let delay = retries.honouringRetryAfter(retries.nextDelay(after: error), now: now)
-        let next = now + delay
+        let backoff = retries.nextDelay(after: error)
+        let next = now + retries.honouringRetryAfter(backoff, now: now)
         backoffUntil = next
         return next
     }

@@ -107,7 +107,7 @@ struct EventQueue: Sendable, Equatable {
         return true
     }
 
-    var hasDurableBoundaries: Bool { boundaries.contains(\.durable) }
+    var hasDurableBoundaries: Bool { boundaries.contains(where: \.durable) }
 
     // MARK: Delivering
 
@@ -130,11 +130,6 @@ struct EventQueue: Sendable, Equatable {
     var hasDeliverableEvents: Bool {
         guard let first = held.first else { return false }
         return first.sequence <= boundaries.first?.after ?? Int.max
-    }
-
-    /// Whether an event up to `sequence` is still held.
-    func holdsEvents(upTo sequence: Int) -> Bool {
-        held.first.map { $0.sequence <= sequence } ?? false
     }
 
     func boundary(_ id: Int) -> Boundary? { boundaries.first { $0.id == id } }

@@ -39,8 +39,6 @@ final class EventQueueFile: Sendable {
         files = try StateDirectory(path: directory, owner: geteuid())
     }
 
-    var path: String { files.path(of: Self.name) }
-
     /// The queue in the file; an empty one when there is no file.
     ///
     /// - Throws: `STATE_CORRUPTED` after moving an unusable file aside.

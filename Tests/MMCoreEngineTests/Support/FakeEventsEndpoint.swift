@@ -43,7 +43,8 @@ final class FakeEventsEndpoint: Sendable {
             if let fault = endpoint.fault.current { return try Self.answer(fault) }
             let id = request.path.split(separator: "/")[3]
             let person = api.store.current.users[String(id)]?["externalUserId"]?.stringValue
-            let validate = request.query?.split(separator: "&").first { $0.hasPrefix("validate=") }.map { String($0.dropFirst(9)) }
+            let parameters = (request.query ?? "").split(separator: "&")
+            let validate = parameters.first(where: { $0.hasPrefix("validate=") }).map { String($0.dropFirst("validate=".count)) }
             endpoint.arrivals.withLock {
                 $0.append(
                     Arrival(
