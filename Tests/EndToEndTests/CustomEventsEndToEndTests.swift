@@ -9,21 +9,9 @@ import Testing
 /// branch): until `Sources/MobileAPIServer` mentions it, the suite is disabled rather
 /// than failing. What is checked needs only the route and the existing admin API (the
 /// request log and faults), not the server's event listing.
-@Suite(.serialized, .enabled(if: CustomEventsEndToEndTests.serverServesTheRoute, "needs mmserver's custom events route"))
+@Suite(.serialized, .enabled(if: MMServerSources.servesCustomEvents, "needs mmserver's custom events route"))
 struct CustomEventsEndToEndTests {
     static let route = "/user/events/custom"
-
-    /// Whether the server's sources have the events route (grep, so the check is cheap
-    /// and made before any process starts).
-    static var serverServesTheRoute: Bool {
-        let sources = CoreProcess.packageRoot.appendingPathComponent("Sources/MobileAPIServer")
-        guard let files = FileManager.default.enumerator(atPath: sources.path) else { return false }
-        for case let name as String in files where name.hasSuffix(".swift") {
-            let text = (try? String(contentsOf: sources.appendingPathComponent(name), encoding: .utf8)) ?? ""
-            if text.contains("events/custom") || text.contains("\"custom\"") { return true }
-        }
-        return false
-    }
 
     static let fastRetries: JSONObject = ["retryBaseDelaySeconds": 0.2, "retryMaxDelaySeconds": 1]
 
@@ -146,5 +134,20 @@ struct CustomEventsEndToEndTests {
         #expect(Self.heldEvents(harness).isEmpty, "every accepted event was delivered")
         #expect(accepted >= 30 - kills)
         #expect(harness.core.events.allSatisfy { $0["params"]?["eventName"] != "customEventsDropped" })
+    }
+}
+
+/// What the server's sources say, read before any test runs.
+enum MMServerSources {
+    /// Whether the server's sources have the events route (grep, so the check is cheap
+    /// and made before any process starts).
+    static var servesCustomEvents: Bool {
+        let sources = CoreProcess.packageRoot.appendingPathComponent("Sources/MobileAPIServer")
+        guard let files = FileManager.default.enumerator(atPath: sources.path) else { return false }
+        for case let name as String in files where name.hasSuffix(".swift") {
+            let text = (try? String(contentsOf: sources.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            if text.contains("events/custom") || text.contains("\"custom\"") { return true }
+        }
+        return false
     }
 }

@@ -132,7 +132,8 @@ import Testing
         queue.remove(queue.nextBatch())
         #expect(queue.nextBatch().isEmpty)
         #expect(!queue.hasDeliverableEvents)
-        #expect(queue.closeBoundary(boundary))
+        let closed = queue.closeBoundary(boundary)
+        #expect(closed)
         #expect(queue.nextBatch().map(\.event.definitionId) == ["after"])
     }
 
@@ -144,14 +145,18 @@ import Testing
         queue.append(Self.event("c"))
         queue.makeDurable(first)
         queue.makeDurable(second)
-        #expect(!queue.closeBoundary(first), "closing the call leaves a durable boundary")
-        #expect(!queue.reconcile(queuedDepersonalizes: 2))
+        let closedADurableOne = queue.closeBoundary(first)
+        #expect(!closedADurableOne, "closing the call leaves a durable boundary")
+        let reconciledWithTwo = queue.reconcile(queuedDepersonalizes: 2)
+        #expect(!reconciledWithTwo)
         queue.remove(queue.nextBatch())
         #expect(queue.nextBatch().isEmpty, "b waits for the first queued depersonalize")
-        #expect(queue.reconcile(queuedDepersonalizes: 1), "the first one was delivered")
+        let reconciledWithOne = queue.reconcile(queuedDepersonalizes: 1)
+        #expect(reconciledWithOne, "the first one was delivered")
         #expect(queue.nextBatch().map(\.event.definitionId) == ["b"])
         queue.remove(queue.nextBatch())
-        #expect(queue.reconcile(queuedDepersonalizes: 0))
+        let reconciledWithNone = queue.reconcile(queuedDepersonalizes: 0)
+        #expect(reconciledWithNone)
         #expect(queue.nextBatch().map(\.event.definitionId) == ["c"])
     }
 
