@@ -155,8 +155,9 @@ struct CustomEventsEndToEndTests {
     }
 
     /// `kill -9` at random instants while events are submitted: after the restarts every
-    /// event answered `null` is on the server (none lost); a repeat is possible only for a
-    /// batch in flight at a kill (at least once), so there are at most as many repeats as kills.
+    /// event answered `null` is on the server (none lost). A repeat is possible only for
+    /// the batch in flight at a kill (delivery is at least once), so no event is stored more
+    /// than once per kill beyond its first copy.
     @Test func everyAcceptedEventSurvivesKillNineAtRandomInstants() async throws {
         let harness = try await CoreHarness.start()
         defer { harness.terminate() }
@@ -186,7 +187,10 @@ struct CustomEventsEndToEndTests {
         }
         #expect(Set(accepted).subtracting(stored).isEmpty, "lost: \(Set(accepted).subtracting(stored).sorted())")
         #expect(accepted.count >= 30 - kills)
-        #expect(stored.count - Set(stored).count <= kills, "repeats: \(stored)")
+        // At least once: a kill between the server's answer and the file's update sends that
+        // batch again, so an event is stored at most once per kill more than once.
+        let copies = Dictionary(stored.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(copies.values.allSatisfy { $0 <= 1 + kills }, "copies: \(copies)")
         #expect(harness.core.events.allSatisfy { $0["params"]?["eventName"] != "customEventsDropped" })
     }
 }
