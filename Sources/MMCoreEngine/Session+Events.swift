@@ -62,7 +62,7 @@ extension Session {
 
     /// The person-changing call is kept in the sync queue (`depersonalize` answered
     /// `"pending"`): events submitted after it wait for the queued request. Written
-    /// before the answer; if it cannot be, they are not held back (logged).
+    /// before the answer; if it cannot be, the hold lasts only as long as this process (logged).
     func holdCustomEventsBehindQueuedDepersonalize(_ boundary: Int) {
         do throws(MobileMessagingError) {
             try customEvents.makeDurable(boundary)
