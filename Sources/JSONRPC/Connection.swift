@@ -240,7 +240,7 @@ public actor Connection {
             case .failure(let error):
                 logger.debug("ignored notification \(notification.method): \(error.message)")
             case .success(let (admit, parameters)):
-                if case .work(let work) = await admitted(admit, parameters) {
+                if case .success(.running(let work)) = await admitting(admit, parameters) {
                     start(work, parameters.method, reply: .none)
                 }
             }
@@ -250,12 +250,14 @@ public actor Connection {
             case .failure(let error):
                 return .answer(JSONRPCResponse(id: request.id, error: error))
             case .success(let (admit, parameters)):
-                switch await admitted(admit, parameters) {
-                case .outcome(let outcome):
-                    return .answer(JSONRPCResponse(id: request.id, outcome: outcome))
-                case .work(let work):
+                switch await admitting(admit, parameters) {
+                case .success(.answered(let result)):
+                    return .answer(JSONRPCResponse(id: request.id, outcome: .success(result)))
+                case .success(.running(let work)):
                     start(work, parameters.method, reply: reply(request.id))
                     return .started
+                case .failure(let error):
+                    return .answer(JSONRPCResponse(id: request.id, outcome: .failure(error)))
                 }
             }
         }
@@ -263,19 +265,12 @@ public actor Connection {
 
     // MARK: Running handlers
 
-    private enum Admitted {
-        case outcome(Result<JSONValue, JSONRPCError>)
-        case work(@Sendable () async throws -> JSONValue)
-    }
-
-    private func admitted(_ admit: MethodRegistry.Admit, _ parameters: Parameters) async -> Admitted {
+    /// Runs a method's admission step; a refusal there is its answer.
+    private func admitting(_ admit: MethodRegistry.Admit, _ parameters: Parameters) async -> Result<Admission, JSONRPCError> {
         do {
-            switch try await admit(parameters) {
-            case .answered(let result): return .outcome(.success(result))
-            case .running(let work): return .work(work)
-            }
+            return .success(try await admit(parameters))
         } catch {
-            return .outcome(.failure(Self.jsonRPCError(for: error, method: parameters.method, logger: logger)))
+            return .failure(Self.jsonRPCError(for: error, method: parameters.method, logger: logger))
         }
     }
 
