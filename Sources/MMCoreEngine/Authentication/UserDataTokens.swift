@@ -9,7 +9,7 @@ final class UserDataTokens {
     /// The opt-in pull model (`userDataJwtProvider`); `nil` when the host has none.
     let flight: TokenRequestFlight?
 
-    init(provider: (any TokenProvider)?) {
+    nonisolated init(provider: (any TokenProvider)?) {
         flight = provider.map(TokenRequestFlight.init(provider:))
     }
 

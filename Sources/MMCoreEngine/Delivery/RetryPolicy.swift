@@ -41,3 +41,11 @@ public struct RetryPolicy: Sendable, Equatable {
         jitteredDelay(afterFailures: failures, retryAfter: retryAfter, unit: jitter ? Double.random(in: 0..<1) : 1)
     }
 }
+
+extension Duration {
+    /// The duration in seconds, for timestamps in the state file.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

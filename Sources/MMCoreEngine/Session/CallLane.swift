@@ -16,6 +16,8 @@ final class CallLane {
     private var tail: Turn?
     private(set) var generation = 0
 
+    nonisolated init() {}
+
     /// Work admitted from now on belongs to a new generation; earlier work is stale.
     func startGeneration() { generation += 1 }
 
