@@ -3,7 +3,7 @@ import MMCoreEngine
 
 /// `depersonalize()`: detaches the person from this installation; `"success"` or `"pending"`.
 public struct Depersonalize: BridgeMethod {
-    public static let name = "depersonalize"
+    public static let name = Call.depersonalize.rawValue
     public static let parameterNames: [String] = []
 
     public init(arguments: BridgeArguments) {}

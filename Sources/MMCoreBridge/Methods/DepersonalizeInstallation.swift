@@ -4,7 +4,7 @@ import MMCoreEngine
 /// `depersonalizeInstallation(pushRegistrationId)`: detaches the person from another of
 /// their installations; answers the person's installations.
 public struct DepersonalizeInstallation: BridgeMethod {
-    public static let name = "depersonalizeInstallation"
+    public static let name = Call.depersonalizeInstallation.rawValue
     public static let parameterNames = ["pushRegistrationId"]
     let pushRegistrationId: String
 

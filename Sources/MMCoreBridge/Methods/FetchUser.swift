@@ -3,7 +3,7 @@ import MMCoreEngine
 
 /// `fetchUser()`: the user from the server; refreshes the local copy.
 public struct FetchUser: BridgeMethod {
-    public static let name = "fetchUser"
+    public static let name = Call.fetchUser.rawValue
     public static let parameterNames: [String] = []
 
     public init(arguments: BridgeArguments) {}

@@ -3,7 +3,7 @@ import MMCoreEngine
 
 /// `getInstallation()`: the local installation with every change admitted so far applied.
 public struct GetInstallation: BridgeMethod {
-    public static let name = "getInstallation"
+    public static let name = Call.getInstallation.rawValue
     public static let parameterNames: [String] = []
 
     public init(arguments: BridgeArguments) {}

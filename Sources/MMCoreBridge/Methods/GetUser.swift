@@ -3,7 +3,7 @@ import MMCoreEngine
 
 /// `getUser()`: the local user with every change admitted so far applied; no network.
 public struct GetUser: BridgeMethod {
-    public static let name = "getUser"
+    public static let name = Call.getUser.rawValue
     public static let parameterNames: [String] = []
 
     public init(arguments: BridgeArguments) {}

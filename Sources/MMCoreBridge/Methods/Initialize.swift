@@ -4,7 +4,7 @@ import JSON
 
 /// `init(configuration)`: accepts the wrappers' configuration and loads the state.
 public struct Initialize: BridgeMethod {
-    public static let name = "init"
+    public static let name = Call.initialize.rawValue
     public static let parameterNames = ["configuration"]
     public let configuration: Configuration
 

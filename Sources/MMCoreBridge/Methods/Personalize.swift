@@ -5,7 +5,7 @@ import JSON
 /// `personalize(context)`: makes this installation belong to the person identified by
 /// `context.userIdentity`.
 public struct Personalize: BridgeMethod {
-    public static let name = "personalize"
+    public static let name = Call.personalize.rawValue
     public static let parameterNames = ["context"]
     let context: PersonalizeContext
 

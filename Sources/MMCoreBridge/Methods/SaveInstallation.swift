@@ -4,7 +4,7 @@ import JSON
 
 /// `saveInstallation(installation)`: sends what differs from the server's copy.
 public struct SaveInstallation: BridgeMethod {
-    public static let name = "saveInstallation"
+    public static let name = Call.saveInstallation.rawValue
     public static let parameterNames = ["installation"]
     let update: InstallationChange
 

@@ -5,7 +5,7 @@ import JSON
 /// `saveUser(userData)`: sends what differs from the server's copy; answers the user as
 /// the server holds it afterwards.
 public struct SaveUser: BridgeMethod {
-    public static let name = "saveUser"
+    public static let name = Call.saveUser.rawValue
     public static let parameterNames = ["userData"]
     let update: UserDataChange
 

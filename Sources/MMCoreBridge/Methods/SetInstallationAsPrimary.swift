@@ -4,7 +4,7 @@ import JSON
 
 /// `setInstallationAsPrimary(pushRegistrationId, primary)`: answers the person's installations.
 public struct SetInstallationAsPrimary: BridgeMethod {
-    public static let name = "setInstallationAsPrimary"
+    public static let name = Call.setInstallationAsPrimary.rawValue
     public static let parameterNames = ["pushRegistrationId", "primary"]
     let pushRegistrationId: String
     let primary: Bool

@@ -5,7 +5,7 @@ import JSON
 /// `setUserDataJwt(jwt)`: `null` or `""` clears the token; any other string is kept and
 /// checked when a call needs it. Takes effect at once, for calls still waiting their turn too.
 public struct SetUserDataJwt: BridgeMethod {
-    public static let name = "setUserDataJwt"
+    public static let name = Call.setUserDataJwt.rawValue
     public static let parameterNames = ["jwt"]
     public let jwt: String?
 

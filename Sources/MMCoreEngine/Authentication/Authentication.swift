@@ -147,7 +147,7 @@ final class Authentication {
     /// with the provider, asks for a new token and retries once with it; else rethrows
     /// (never a retry with the same token). A success resets the failure count.
     func send<T>(
-        _ method: String, token: String?, externalUserId: String?, _ request: (String?) async throws(MobileMessagingError) -> T
+        _ call: Call, token: String?, externalUserId: String?, _ request: (String?) async throws(MobileMessagingError) -> T
     ) async throws(MobileMessagingError) -> T {
         do throws(MobileMessagingError) {
             let result = try await request(token)
@@ -155,7 +155,7 @@ final class Authentication {
             return result
         } catch {
             guard error.isAuthenticationRejection else { throw error }
-            recordFailure(error, method: method)
+            recordFailure(error, call: call)
             guard !gate.isPaused,
                 let fresh = await requestFromProvider(.rejected, externalUserId: externalUserId), fresh != token
             else { throw error }
@@ -164,24 +164,24 @@ final class Authentication {
                 gate.recordSuccess()
                 return result
             } catch {
-                if error.isAuthenticationRejection { recordFailure(error, method: method) }
+                if error.isAuthenticationRejection { recordFailure(error, call: call) }
                 throw error
             }
         }
     }
 
-    private func recordFailure(_ error: MobileMessagingError, method: String) {
+    private func recordFailure(_ error: MobileMessagingError, call: Call) {
         let pausedNow = gate.recordFailure()
         logger.notice(
             "the server refused the credentials",
             metadata: [
-                "method": .string(method), "code": .string(error.code),
+                "method": .string(call.rawValue), "code": .string(error.code),
                 "consecutive": .stringConvertible(gate.consecutiveFailures),
             ])
-        emit(.authenticationError, ["code": .string(error.code), "description": .string(error.description), "method": .string(method)])
+        emit(.authenticationError, ["code": .string(error.code), "description": .string(error.description), "method": .string(call.rawValue)])
         guard pausedNow else { return }
         let paused = MobileMessagingError.authenticationPaused(gate.consecutiveFailures)
         logger.warning("authentication paused: background sync of user data stops until a new token or the next session")
-        emit(.authenticationError, ["code": .string(paused.code), "description": .string(paused.description), "method": .string(method)])
+        emit(.authenticationError, ["code": .string(paused.code), "description": .string(paused.description), "method": .string(call.rawValue)])
     }
 }

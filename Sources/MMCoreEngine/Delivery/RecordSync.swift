@@ -27,12 +27,12 @@ final class RecordSync {
     {
         let api = backend.api
         let base = state.user
-        let returned = try await authentication.send("saveUser", token: token, externalUserId: base?.externalUserId) {
+        let returned = try await authentication.send(.saveUser, token: token, externalUserId: base?.externalUserId) {
             (token) async throws(MobileMessagingError) in
             try await api.patchUser(own, body: body, token: token)
         }
         accepted()
-        let user = await adopted(returned, method: "saveUser") { () async throws(MobileMessagingError) in
+        let user = await adopted(returned, call: .saveUser) { () async throws(MobileMessagingError) in
             try await api.fetchUser(own, token: authentication.token)
         } estimate: {
             UserData(api: PendingChange.applying(body, to: base?.apiJSON.objectValue ?? [:]))
@@ -44,11 +44,11 @@ final class RecordSync {
     /// `POST .../personalize`: the person this installation now belongs to.
     func personalize(_ context: PersonalizeContext, own: String, token: String?) async throws(MobileMessagingError) -> UserData {
         let api = backend.api
-        let returned = try await authentication.send("personalize", token: token, externalUserId: context.externalUserId) {
+        let returned = try await authentication.send(.personalize, token: token, externalUserId: context.externalUserId) {
             (token) async throws(MobileMessagingError) in
             try await api.personalize(own, context: context, token: token)
         }
-        let user = await adopted(returned, method: "personalize") { () async throws(MobileMessagingError) in
+        let user = await adopted(returned, call: .personalize) { () async throws(MobileMessagingError) in
             try await api.fetchUser(own, token: authentication.token)
         } estimate: {
             var identity = UserData()
@@ -71,7 +71,7 @@ final class RecordSync {
         let base = target == state.ownID ? state.installation : nil
         let returned = try await api.patchInstallation(target, body: body, own: own)
         accepted()
-        var saved = await adopted(returned, method: "saveInstallation") { () async throws(MobileMessagingError) in
+        var saved = await adopted(returned, call: .saveInstallation) { () async throws(MobileMessagingError) in
             try await api.fetchInstallation(target)
         } estimate: {
             Installation(api: PendingChange.applying(body, to: base?.apiJSON.objectValue ?? [:]))
@@ -91,13 +91,13 @@ final class RecordSync {
 
     /// The server's copy: the one it answered with, else read back, else the estimate.
     private func adopted<Record>(
-        _ returned: Record?, method: String, readBack: () async throws(MobileMessagingError) -> Record, estimate: () -> Record
+        _ returned: Record?, call: Call, readBack: () async throws(MobileMessagingError) -> Record, estimate: () -> Record
     ) async -> Record {
         if let returned { return returned }
         do throws(MobileMessagingError) {
             return try await readBack()
         } catch {
-            logger.notice("\(method): the server's copy could not be read back; using the local estimate", metadata: ["code": .string(error.code)])
+            logger.notice("\(call.rawValue): the server's copy could not be read back; using the local estimate", metadata: ["code": .string(error.code)])
             return estimate()
         }
     }

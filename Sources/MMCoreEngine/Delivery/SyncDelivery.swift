@@ -80,7 +80,7 @@ final class SyncDelivery: NewTokenObserver {
             guard let change = state.queue.next(of: kinds, skipping: skipped) else { return outcome }
             if state.queue.isTokenBlocked(change, paused: authentication.isPaused) {
                 if state.queue.depersonalizeFollows(change) {
-                    dropTokenBlocked(only: [change.id], method: "depersonalize")
+                    dropTokenBlocked(only: [change.id], method: .depersonalize)
                 } else {
                     skipped.insert(change.id)
                 }
@@ -167,7 +167,7 @@ final class SyncDelivery: NewTokenObserver {
 
     /// `depersonalize` called while queued user changes wait for a token: they are
     /// deleted (they belong to the person leaving), with an `authenticationError`.
-    func dropTokenBlocked(only ids: Set<String>? = nil, method: String) {
+    func dropTokenBlocked(only ids: Set<String>? = nil, method: Call) {
         let count = state.updateQueue { $0.dropTokenBlocked(paused: authentication.isPaused, only: ids) }
         guard count > 0 else { return }
         state.persist()
@@ -179,7 +179,7 @@ final class SyncDelivery: NewTokenObserver {
                 "code": .string(code.name),
                 "description": .string(
                     "\(count) queued user change(s) refused for the user-data JWT were deleted by depersonalize and will not be retried."),
-                "method": .string(method),
+                "method": .string(method.rawValue),
             ])
     }
 

@@ -158,7 +158,7 @@ public final class Session {
     /// `saveUser`: limits and the token are checked first (nothing is sent when they fail).
     public func admitSaveUser(_ change: UserDataChange) throws(MobileMessagingError) -> CallWork {
         let update = change.update
-        return try enqueue("saveUser", local: .user(update.patchBody(base: nil))) { services throws(MobileMessagingError) in
+        return try enqueue(.saveUser, local: .user(update.patchBody(base: nil))) { services throws(MobileMessagingError) in
             // Both SDKs check the People API's limits before anything else.
             if let violations = UserDataValidator.validationDescription(of: update) { throw .userDataValidation(violations) }
             try services.authentication.preflight()
@@ -168,7 +168,7 @@ public final class Session {
     }
 
     public func admitFetchUser() throws(MobileMessagingError) -> CallWork {
-        try enqueue("fetchUser") { services throws(MobileMessagingError) in
+        try enqueue(.fetchUser) { services throws(MobileMessagingError) in
             try services.authentication.preflight()
         } run: { services in
             try await services.users.fetch()
@@ -181,7 +181,7 @@ public final class Session {
     }
 
     public func admitPersonalize(_ context: PersonalizeContext) throws(MobileMessagingError) -> CallWork {
-        try enqueue("personalize") { services throws(MobileMessagingError) in
+        try enqueue(.personalize) { services throws(MobileMessagingError) in
             // The iOS SDK cannot even build such an identity; nothing is sent for it.
             guard context.hasIdentity else { throw .userIdentityInvalid }
             if let violations = UserDataValidator.validationDescription(of: context) { throw .userDataValidation(violations) }
@@ -194,7 +194,7 @@ public final class Session {
     /// `depersonalize`: always with `App`; drops the token it was admitted under.
     public func admitDepersonalize() throws(MobileMessagingError) -> CallWork {
         let tokenGeneration = tokens.generation
-        return try enqueue("depersonalize", local: .userRemoved) { services in
+        return try enqueue(.depersonalize, local: .userRemoved) { services in
             try await services.users.depersonalize(tokenGeneration: tokenGeneration)
         }
     }
@@ -203,13 +203,13 @@ public final class Session {
 
     public func admitSaveInstallation(_ change: InstallationChange) throws(MobileMessagingError) -> CallWork {
         let update = change.update
-        return try enqueue("saveInstallation", local: .installation(update.patchBody(base: nil))) { services in
+        return try enqueue(.saveInstallation, local: .installation(update.patchBody(base: nil))) { services in
             try await services.installations.save(update)
         }
     }
 
     public func admitFetchInstallation() throws(MobileMessagingError) -> CallWork {
-        try enqueue("fetchInstallation") { services in
+        try enqueue(.fetchInstallation) { services in
             try await services.installations.fetch()
         }
     }
@@ -220,13 +220,13 @@ public final class Session {
     }
 
     public func admitSetInstallationAsPrimary(_ pushRegistrationId: String, primary: Bool) throws(MobileMessagingError) -> CallWork {
-        try enqueue("setInstallationAsPrimary") { services in
+        try enqueue(.setInstallationAsPrimary) { services in
             try await services.installations.setPrimary(pushRegistrationId, primary: primary)
         }
     }
 
     public func admitDepersonalizeInstallation(_ pushRegistrationId: String) throws(MobileMessagingError) -> CallWork {
-        try enqueue("depersonalizeInstallation") { services in
+        try enqueue(.depersonalizeInstallation) { services in
             try await services.installations.depersonalize(pushRegistrationId)
         }
     }
@@ -242,14 +242,14 @@ public final class Session {
     /// now, then the call takes its place on the lane. `local` is shown to local reads
     /// until the call ends.
     private func enqueue(
-        _ method: String, local: LocalChanges.Change? = nil,
+        _ call: Call, local: LocalChanges.Change? = nil,
         checks: (SessionServices) throws(MobileMessagingError) -> Void = { _ in },
         run body: @escaping @EngineActor (SessionServices) async throws -> JSONValue
     ) throws(MobileMessagingError) -> CallWork {
         let services = try running()
         try checks(services)
         let ticket = local.map { services.admitted.add($0) }
-        return lane.admit(method) {
+        return lane.admit(call.rawValue) {
             defer {
                 if let ticket { services.admitted.remove(ticket) }
                 services.keepRoute()

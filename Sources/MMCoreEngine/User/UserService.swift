@@ -41,7 +41,7 @@ final class UserService {
     /// holds it afterwards. A change that cannot reach the server is kept for a retry.
     func save(_ update: RecordUpdate<UserData>) async throws(MobileMessagingError) -> JSONValue {
         try await withUserCall(
-            "saveUser",
+            .saveUser,
             whenQueueBlocked: { own, failure throws(MobileMessagingError) in
                 // Earlier changes could not be sent: this one waits behind them, merged.
                 try self.delivery.keep(.saveUser, own: own, body: update.patchBody(base: nil), after: failure)
@@ -52,7 +52,7 @@ final class UserService {
             let body = update.patchBody(base: base)
             if body.isEmpty {
                 // Nothing to change: the copy we have is the answer, or else the server's.
-                guard let base else { return try await read(own: own, token: token, method: "saveUser").wrapperJSON }
+                guard let base else { return try await read(own: own, token: token, call: .saveUser).wrapperJSON }
                 logger.debug("saveUser: nothing differs from the server copy; no request")
                 return base.wrapperJSON
             }
@@ -73,8 +73,8 @@ final class UserService {
 
     /// `fetchUser`: the user from the server; also refreshes the local copy.
     func fetch() async throws(MobileMessagingError) -> JSONValue {
-        try await withUserCall("fetchUser") { own, token throws(MobileMessagingError) in
-            try await read(own: own, token: token, method: "fetchUser").wrapperJSON
+        try await withUserCall(.fetchUser) { own, token throws(MobileMessagingError) in
+            try await read(own: own, token: token, call: .fetchUser).wrapperJSON
         }
     }
 
@@ -94,7 +94,7 @@ final class UserService {
     /// `context.userIdentity`, sets `userAttributes`, and answers the person; emits
     /// `personalized`.
     func personalize(_ context: PersonalizeContext) async throws(MobileMessagingError) -> JSONValue {
-        try await withUserCall("personalize", externalUserId: context.externalUserId) { own, token throws(MobileMessagingError) in
+        try await withUserCall(.personalize, externalUserId: context.externalUserId) { own, token throws(MobileMessagingError) in
             try await records.personalize(context, own: own, token: token).wrapperJSON
         }
     }
@@ -121,13 +121,13 @@ final class UserService {
         let own = try await registration.installationID()
         // A queued user change waiting for a new token is deleted instead (it belongs to
         // the person leaving), with an `authenticationError`.
-        delivery.dropTokenBlocked(method: "depersonalize")
+        delivery.dropTokenBlocked(method: .depersonalize)
         // A depersonalize queued last (nothing for the next person after it) is this very request.
         let hadQueued = state.queue.lastUserSideKind == .depersonalize
         let outcome = await delivery.flush([.saveUser, .depersonalize])
         guard !state.isClosed else { return "pending" }
         // Delivering may have found more changes refused for their token: they go too.
-        delivery.dropTokenBlocked(method: "depersonalize")
+        delivery.dropTokenBlocked(method: .depersonalize)
         if let failure = outcome.failure {
             // Already queued (and still the last user-side entry): the same request, not another.
             if state.queue.lastUserSideKind != .depersonalize {
@@ -155,7 +155,7 @@ final class UserService {
     /// When the queue cannot be delivered, `whenQueueBlocked` decides (by default the
     /// call fails with that error).
     private func withUserCall(
-        _ method: String, externalUserId: String? = nil,
+        _ call: Call, externalUserId: String? = nil,
         whenQueueBlocked: ((String, MobileMessagingError) throws(MobileMessagingError) -> JSONValue)? = nil,
         _ body: (_ own: String, _ token: String?) async throws(MobileMessagingError) -> JSONValue
     ) async throws(MobileMessagingError) -> JSONValue {
@@ -169,9 +169,9 @@ final class UserService {
     }
 
     /// `GET .../user` for `method`; keeps the answer as the local copy.
-    private func read(own: String, token: String?, method: String) async throws(MobileMessagingError) -> UserData {
+    private func read(own: String, token: String?, call: Call) async throws(MobileMessagingError) -> UserData {
         let api = backend.api
-        let user = try await authentication.send(method, token: token, externalUserId: state.user?.externalUserId) {
+        let user = try await authentication.send(call, token: token, externalUserId: state.user?.externalUserId) {
             (token) async throws(MobileMessagingError) in
             try await api.fetchUser(own, token: token)
         }
