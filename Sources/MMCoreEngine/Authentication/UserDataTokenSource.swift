@@ -4,7 +4,7 @@ import UserDataJWT
 /// but as its ``summary``.
 ///
 /// `null` and `""` clear it, as the native bridges do; any other string (even blank) is
-/// kept and refused when a call needs it (`jwt.md`, row 1).
+/// kept and refused when a call needs it (`docs/contract/jwt.md`, "Setting, clearing and dropping the token").
 struct UserDataTokenSource: Sendable {
     private(set) var token: String?
     /// The structure check of `token`, done once when it was set.

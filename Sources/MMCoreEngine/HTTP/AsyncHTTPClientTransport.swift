@@ -8,7 +8,7 @@ import NIOCore
 /// process. Unlike `HTTPClient.shared` it does not retry a refused connection until the
 /// deadline: a server that is down is reported as `NETWORK_ERROR` at once, so the call
 /// can be kept for a later retry instead of holding the caller for the whole timeout. It
-/// never follows a redirect: a 3xx comes back as the answer (`bridge-contract.md`).
+/// never follows a redirect: a 3xx comes back as the answer (`docs/contract/mobile-api.md`, "Talking to the Mobile API").
 public struct AsyncHTTPClientTransport: HTTPTransport {
     /// Bodies larger than this are refused rather than buffered (1 MiB by default; the
     /// Mobile API's answers are a few KiB).

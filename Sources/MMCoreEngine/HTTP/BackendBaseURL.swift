@@ -1,4 +1,4 @@
-/// The checks on `backendBaseURL` at `init` (`bridge-contract.md`, "Talking to the
+/// The checks on `backendBaseURL` at `init` (`docs/contract/mobile-api.md`, "Talking to the
 /// Mobile API"): a person's data and ids go only over https, to the host the app
 /// configured.
 ///

@@ -1,6 +1,6 @@
 import Synchronization
 /// Which base URL the Mobile API is reached at: the configured `backendBaseURL`, or the
-/// one the service moved this application to (`mobile-api.md`, "Dynamic base URL"; iOS
+/// one the service moved this application to (`docs/contract/mobile-api.md`, "Dynamic base URL"; iOS
 /// `DynamicBaseUrlHTTPSessionManager.swift` and `BaseUrlManager.swift`, Android
 /// `MobileApiResourceProvider.java`).
 ///

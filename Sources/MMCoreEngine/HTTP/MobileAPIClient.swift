@@ -1,11 +1,11 @@
 import JSON
 import UserDataJWT
 
-/// The Mobile API calls the core makes (`mobile-api.md`), in the server's shapes.
+/// The Mobile API calls the core makes (`docs/contract/mobile-api.md`), in the server's shapes.
 ///
 /// Which credential a call carries is decided by its signature: only the three user
 /// calls take a token, and send `Bearer <token>` when one is given; everything else
-/// always sends `App <applicationCode>` (`jwt.md`). Every failure comes back as a
+/// always sends `App <applicationCode>` (`docs/contract/jwt.md`). Every failure comes back as a
 /// ``MobileMessagingError``: `NETWORK_ERROR`, `TIMEOUT`, the server's own code, or
 /// `UNEXPECTED_RESPONSE` for an answer that is not the Mobile API's shape. What the
 /// server says goes through ``UntrustedText`` before it reaches an error.

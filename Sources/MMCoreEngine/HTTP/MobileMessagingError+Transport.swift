@@ -2,7 +2,7 @@
 /// ``MobileAPIClient``.
 extension MobileMessagingError {
     /// A 3xx: redirects are never followed, so that no person's data or id goes to a
-    /// host the app did not configure (`bridge-contract.md`).
+    /// host the app did not configure (`docs/contract/mobile-api.md`, "Talking to the Mobile API").
     static func unfollowedRedirect(status: Int, to host: String?) -> MobileMessagingError {
         let target = host.map { " to \($0)" } ?? ""
         return .unexpectedResponse(

@@ -1,7 +1,7 @@
 import UserDataJWT
 
 /// What the Mobile API, or whatever answered in its place, sends back: made safe to put
-/// into an error, an event or a log line (`bridge-contract.md`, "Talking to the Mobile
+/// into an error, an event or a log line (`docs/contract/mobile-api.md`, "Talking to the Mobile
 /// API").
 ///
 /// The order matters: JWTs are redacted first, on the text as received, then control
