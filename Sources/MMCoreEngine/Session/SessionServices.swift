@@ -43,12 +43,11 @@ final class SessionServices {
         self.lane = lane
         self.clock = environment.clock
         self.logger = logger
-        users = UserService(
+        let parts = CallParts(
             backend: backend, state: state, authentication: authentication, registration: registration, delivery: delivery,
             records: records, admitted: admitted, logger: logger)
-        installations = InstallationService(
-            backend: backend, state: state, authentication: authentication, registration: registration, delivery: delivery,
-            records: records, admitted: admitted, logger: logger)
+        users = UserService(parts)
+        installations = InstallationService(parts)
         authentication.notify(delivery)
     }
 
