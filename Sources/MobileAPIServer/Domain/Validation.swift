@@ -334,16 +334,4 @@ enum Validate {
             throw .requestFormatInvalid("\(field) must be a string, number or boolean, got \(value.typeName)")
         }
     }
-
-    /// Applies custom attribute changes to a stored object, enforcing the count limit.
-    static func merge(
-        _ changes: [(key: String, value: JSONValue?)], into current: JSONObject, field: String
-    ) throws(ServiceError) -> JSONObject {
-        var merged = current
-        for change in changes { merged[change.key] = change.value }
-        guard merged.count <= Limits.count else {
-            throw .requestFormatInvalid("\(field) would hold more than \(Limits.count) attributes")
-        }
-        return merged
-    }
 }
