@@ -14,6 +14,8 @@ public enum Limits {
     public static let count = 100
     /// Keys in one object of a list attribute.
     public static let listObjectKeys = 50
+    /// Events in one custom events request (a client's batch).
+    public static let eventsPerRequest = 1000
     /// Request body size.
     public static let bodyBytes = 1 << 20
     /// All header field names and values of one request together: real clients send a

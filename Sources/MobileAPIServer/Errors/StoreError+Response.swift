@@ -17,6 +17,9 @@ extension ServiceError {
             case .personalizeMergeForbidden: .personalizeMergeForbidden
             case .ambiguousPersonalizeCandidates: .ambiguousPersonalizeCandidates
             case .personalizationImpossible: .personalizationImpossible
+            case .eventDefinitionNotFound(let definitionId): .eventDefinitionNotFound(definitionId)
+            case .eventDefinitionExists(let definitionId): .eventDefinitionExists(definitionId)
+            case .eventRejected(let problem): .eventRejected(problem)
             case .inconsistent: .internalError
             }
     }

@@ -65,6 +65,8 @@ struct AdminRoutes: Sendable {
             return JSONResponse(.object(JSONObject()))
         }
 
+        AdminEventRoutes(store: store).register(on: admin)
+
         admin.get("requests") { request, _ in
             let since = request.uri.queryParameters.get("since").flatMap { Int($0) } ?? 0
             return JSONResponse(.array(await requestLog.entries(since: since).map(\.json)))

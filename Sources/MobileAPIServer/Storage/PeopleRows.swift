@@ -67,7 +67,7 @@ enum PeopleRows {
         try installation.update(db)
     }
 
-    /// Deletes a person that is only a shell: no installation, no identity, no data.
+    /// Deletes a person that is only a shell: no installation, no identity, no data, no events.
     /// Registration creates one per installation; without this, each personalize of
     /// a fresh installation would leave an empty lead behind.
     static func pruneIfEmpty(_ db: Database, personId: Int64) throws {
@@ -75,7 +75,9 @@ enum PeopleRows {
             person.firstName == nil, person.lastName == nil, person.middleName == nil, person.birthday == nil,
             person.gender == nil, person.tagList.isEmpty, person.customAttributeObject.isEmpty,
             try InstallationRecord.filter(Column("personId") == personId).fetchCount(db) == 0,
-            try ContactRecord.filter(Column("personId") == personId).fetchCount(db) == 0
+            try ContactRecord.filter(Column("personId") == personId).fetchCount(db) == 0,
+            // Events stay attributed to the person they arrived for.
+            try CustomEventRecord.filter(Column("personId") == personId).fetchCount(db) == 0
         else { return }
         try person.delete(db)
     }

@@ -13,6 +13,7 @@ public final class ServerStore: Sendable {
     let installations: InstallationStore
     let users: UserStore
     let personalization: PersonalizeStore
+    let events: EventStore
 
     init(_ location: DatabaseLocation, now: @escaping @Sendable () -> Date) throws {
         let database = StoreDatabase(writer: try ServerDatabase.open(location), now: now)
@@ -20,6 +21,7 @@ public final class ServerStore: Sendable {
         installations = InstallationStore(database: database)
         users = UserStore(database: database)
         personalization = PersonalizeStore(database: database)
+        events = EventStore(database: database)
     }
 }
 

@@ -29,6 +29,12 @@ enum StoreError: Error, Sendable, Equatable {
     /// The installation's person has another external user id and no force was asked.
     case personalizationImpossible
 
+    // MARK: Custom events
+    case eventDefinitionNotFound(definitionId: String)
+    case eventDefinitionExists(definitionId: String)
+    /// `validate=true` and an event does not fit the application's definitions.
+    case eventRejected(EventProblem)
+
     /// Stored data contradicts itself (a foreign key should have prevented it): a bug.
     case inconsistent(String)
 }
