@@ -66,6 +66,7 @@ public struct MobileAPIServer: Sendable {
         let callers = MobileCallers(store: store, verifier: AccessTokenVerifier(now: configuration.now))
         MobileRoutes(store: store, callers: callers, address: address).register(on: router)
         EventRoutes(store: store, callers: callers).register(on: router)
+        InboxRoutes(store: store, callers: callers).register(on: router)
         AdminRoutes(
             store: store, requestLog: requestLog, faults: faults, adminToken: configuration.adminToken,
             now: configuration.now

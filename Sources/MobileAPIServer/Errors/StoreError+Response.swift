@@ -20,6 +20,7 @@ extension ServiceError {
             case .eventDefinitionNotFound(let definitionId): .eventDefinitionNotFound(definitionId)
             case .eventDefinitionExists(let definitionId): .eventDefinitionExists(definitionId)
             case .eventRejected(let problem): .eventRejected(problem)
+            case .inboxMessageExists(let messageId): .inboxMessageExists(messageId)
             case .inconsistent: .internalError
             }
     }

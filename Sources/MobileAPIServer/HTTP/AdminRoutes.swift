@@ -66,6 +66,7 @@ struct AdminRoutes: Sendable {
         }
 
         AdminEventRoutes(store: store).register(on: admin)
+        AdminInboxRoutes(store: store).register(on: admin)
 
         admin.get("requests") { request, _ in
             let since = request.uri.queryParameters.get("since").flatMap { Int($0) } ?? 0

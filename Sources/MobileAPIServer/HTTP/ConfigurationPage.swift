@@ -127,6 +127,21 @@ enum ConfigurationPage {
             <button id="load-events" data-testid="load-events">Show events</button>
           </p>
           <table data-testid="events"><thead><tr><th>Definition</th><th>Date</th><th>Person</th><th>Properties</th><th>State</th><th>Received</th></tr></thead><tbody id="events"></tbody></table>
+
+          <h2>Inbox</h2>
+          <p>
+            <label>External user ID: <input type="text" id="inbox-user" data-testid="inbox-user"></label>
+            <button id="load-inbox" data-testid="load-inbox">Show inbox</button>
+          </p>
+          <p>
+            <input type="text" id="inbox-title" data-testid="inbox-title" placeholder="title">
+            <input type="text" id="inbox-body" data-testid="inbox-body" placeholder="body">
+            <input type="text" id="inbox-topic" data-testid="inbox-topic" placeholder="topic (default)">
+          </p>
+          <p><textarea id="inbox-payload" data-testid="inbox-payload" rows="3" cols="60" placeholder="custom payload: a JSON object (optional)"></textarea></p>
+          <p><button id="put-inbox" data-testid="put-inbox">Put into inbox</button></p>
+          <p id="inbox-counts" data-testid="inbox-counts"></p>
+          <table data-testid="inbox"><thead><tr><th>Sent</th><th>Title</th><th>Body</th><th>Topic</th><th>Custom payload</th><th>Seen</th></tr></thead><tbody id="inbox"></tbody></table>
           <p><button id="refresh" data-testid="refresh">Refresh</button></p>
         </section>
 

@@ -83,7 +83,7 @@ enum ConfigurationPageScript {
           for (const input of document.querySelectorAll('input[name=setting]')) {
             input.checked = input.value === application.userDataAuthorization;
           }
-          await Promise.all([loadKeys(), loadPeople(), loadInstallations(), loadDefinitions(), loadEvents()]);
+          await Promise.all([loadKeys(), loadPeople(), loadInstallations(), loadDefinitions(), loadEvents(), loadInbox()]);
         }
 
         async function loadKeys() {
@@ -191,6 +191,22 @@ enum ConfigurationPageScript {
           });
         }
 
+        async function loadInbox() {
+          const user = $('inbox-user').value.trim();
+          if (!user) { $('inbox-counts').textContent = ''; fill($('inbox'), [], () => {}); return; }
+          const inbox = await api('GET', path('/inbox/' + encodeURIComponent(user)));
+          $('inbox-counts').textContent = inbox.countTotal + ' messages, ' + inbox.countUnread + ' unread';
+          fill($('inbox'), inbox.messages, (row, message) => {
+            row.dataset.messageId = message.messageId;
+            cell(row, new Date(message.sentTimestamp).toISOString());
+            cell(row, message.title);
+            cell(row, message.body);
+            cell(row, message.topic);
+            cell(row, JSON.stringify(message.customPayload), 'mono');
+            cell(row, message.seen ? 'seen' : '');
+          });
+        }
+
         async function run(action) {
           try { await action(); } catch (error) { show(error.message, 'error'); }
         }
@@ -238,6 +254,22 @@ enum ConfigurationPageScript {
           show('Definition ' + definition.definitionId + ' created.', 'ok');
         }));
         $('load-events').addEventListener('click', () => run(loadEvents));
+        $('load-inbox').addEventListener('click', () => run(loadInbox));
+        $('put-inbox').addEventListener('click', () => run(async () => {
+          const user = $('inbox-user').value.trim();
+          if (!user) throw new Error('Enter the external user ID whose inbox gets the message.');
+          const body = { body: $('inbox-body').value };
+          if ($('inbox-title').value.trim()) body.title = $('inbox-title').value.trim();
+          if ($('inbox-topic').value.trim()) body.topic = $('inbox-topic').value.trim();
+          const payload = $('inbox-payload').value.trim();
+          if (payload) {
+            try { body.customPayload = JSON.parse(payload); } catch (_) { throw new Error('The custom payload is not JSON.'); }
+          }
+          const message = await api('POST', path('/inbox/' + encodeURIComponent(user)), body);
+          $('inbox-title').value = ''; $('inbox-body').value = ''; $('inbox-payload').value = '';
+          await loadInbox();
+          show('Message ' + message.messageId + ' put into the inbox of ' + user + '.', 'ok');
+        }));
         $('token-button').addEventListener('click', () => {
           token = $('token-input').value.trim();
           start();

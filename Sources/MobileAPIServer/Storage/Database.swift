@@ -123,6 +123,28 @@ enum ServerDatabase {
                     CREATE INDEX customEvent_person ON customEvent(personId);
                     """)
         }
+        // Inboxes: messages per application and external user id.
+        migrator.registerMigration("v4-inbox") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE inboxMessage (
+                        messageId TEXT PRIMARY KEY NOT NULL,
+                        applicationCode TEXT NOT NULL REFERENCES application(code) ON DELETE CASCADE,
+                        externalUserId TEXT NOT NULL,
+                        title TEXT,
+                        body TEXT NOT NULL,
+                        topic TEXT NOT NULL,
+                        sound TEXT,
+                        vibrate BOOLEAN NOT NULL,
+                        silent BOOLEAN NOT NULL,
+                        customPayload TEXT NOT NULL,
+                        sentTimestamp INTEGER NOT NULL,
+                        seen BOOLEAN NOT NULL,
+                        seenTimestamp INTEGER
+                    );
+                    CREATE INDEX inboxMessage_inbox ON inboxMessage(applicationCode, externalUserId, sentTimestamp);
+                    """)
+        }
         return migrator
     }
 }

@@ -14,6 +14,7 @@ public final class ServerStore: Sendable {
     let users: UserStore
     let personalization: PersonalizeStore
     let events: EventStore
+    let inbox: InboxStore
 
     init(_ location: DatabaseLocation, now: @escaping @Sendable () -> Date) throws {
         let database = StoreDatabase(writer: try ServerDatabase.open(location), now: now)
@@ -22,6 +23,7 @@ public final class ServerStore: Sendable {
         users = UserStore(database: database)
         personalization = PersonalizeStore(database: database)
         events = EventStore(database: database)
+        inbox = InboxStore(database: database)
     }
 }
 

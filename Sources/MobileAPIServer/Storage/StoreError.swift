@@ -35,6 +35,9 @@ enum StoreError: Error, Sendable, Equatable {
     /// `validate=true` and an event does not fit the application's definitions.
     case eventRejected(EventProblem)
 
+    // MARK: Inbox
+    case inboxMessageExists(messageId: String)
+
     /// Stored data contradicts itself (a foreign key should have prevented it): a bug.
     case inconsistent(String)
 }
