@@ -5,7 +5,7 @@ import Testing
 
 @testable import MobileAPIServer
 
-/// The dynamic base URL (`mobile-api.md`): `GET /mobile/1/baseurl`, and the admin
+/// The dynamic base URL (docs/mmserver.md): `GET /mobile/1/baseurl`, and the admin
 /// setting after which every Mobile API response of the application carries `New-Base-URL`.
 @Suite("Dynamic base URL")
 struct BaseURLTests {

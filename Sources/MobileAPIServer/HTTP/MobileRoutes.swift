@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import JSON
 
-/// The Mobile API of `mobile-api.md`: installations, users, personalize, depersonalize.
+/// The Mobile API (docs/mmserver.md): installations, users, personalize, depersonalize.
 struct MobileRoutes: Sendable {
     let store: ServerStore
     let callers: MobileCallers

@@ -17,7 +17,7 @@ struct PersonalizeOptions: Sendable {
 struct PersonalizeStore: Sendable {
     let database: StoreDatabase
 
-    /// Personalize (`mobile-api.md`): finds the person the identity names and moves the
+    /// Personalize (docs/mmserver.md lists its rules in order): finds the person the identity names and moves the
     /// installation there, or gives the installation's own person that identity.
     func personalize(
         pushRegId: String, identity: UserIdentity, attributes: UserChanges, options: PersonalizeOptions,
