@@ -13,43 +13,46 @@ struct PersonalizeOptions: Sendable {
     var setDeviceAsPrimary = false
 }
 
-extension ServerStore {
-    /// Personalize (`mobile-api.md`): finds the person the identity names and moves the
+/// Personalize: moving an installation to the person an identity names.
+struct PersonalizeStore: Sendable {
+    let database: StoreDatabase
+
+    /// Personalize (docs/mmserver.md lists its rules in order): finds the person the identity names and moves the
     /// installation there, or gives the installation's own person that identity.
     func personalize(
         pushRegId: String, identity: UserIdentity, attributes: UserChanges, options: PersonalizeOptions,
         caller: UserDataCaller, authorization: UserDataAuthorization
     ) async throws -> JSONValue {
-        let now = self.now()
-        return try await write { db in
+        let now = database.now()
+        return try await database.write { db in
             if case .token(let subject) = caller, subject != identity.externalUserId {
-                throw ServiceError.accessTokenSubjectMismatch
+                throw StoreError.subjectMismatch
             }
-            var installation = try Self.installation(db, pushRegId)
+            var installation = try PeopleRows.installation(db, pushRegId)
             let code = installation.applicationCode
             let candidates = try Self.people(db, applicationCode: code, matching: identity)
             if authorization == .jwtOnly, case .token(let subject) = caller {
                 try Self.checkTokenMayMerge(db, candidates: candidates, subject: subject, own: installation.personId)
             }
-            guard candidates.count <= 1 else { throw ServiceError.ambiguousPersonalizeCandidates }
+            guard candidates.count <= 1 else { throw StoreError.ambiguousPersonalizeCandidates }
             let match = candidates.first
 
-            var current = try Self.person(db, installation.personId)
+            var current = try PeopleRows.person(db, installation.personId)
             if current.externalUserId != nil && match != current.id {
-                guard options.forceDepersonalize else { throw ServiceError.personalizationImpossible }
-                try Self.moveToNewAnonymousPerson(&installation, db: db, now: now)
-                current = try Self.person(db, installation.personId)
+                guard options.forceDepersonalize else { throw StoreError.personalizationImpossible }
+                try PeopleRows.moveToNewAnonymousPerson(&installation, db: db, now: now)
+                current = try PeopleRows.person(db, installation.personId)
             }
 
             var target: PersonRecord
             if let match, match != current.id {
-                target = try Self.person(db, match)
+                target = try PeopleRows.person(db, match)
                 let previous = installation.personId
                 installation.personId = match
                 installation.isPrimary = false
                 installation.updatedAt = now
                 try installation.update(db)
-                try Self.pruneIfEmpty(db, personId: previous)
+                try PeopleRows.pruneIfEmpty(db, personId: previous)
             } else {
                 target = current
             }
@@ -58,17 +61,17 @@ extension ServerStore {
                 if target.externalUserId == nil {
                     target.externalUserId = externalUserId
                 } else if target.externalUserId != externalUserId {
-                    throw ServiceError.userMergeInterrupted
+                    throw StoreError.identityTaken
                 }
             }
-            try Self.addContacts(db, person: target, kind: .email, identity.emails)
-            try Self.addContacts(db, person: target, kind: .phone, identity.phones)
+            try PeopleRows.addContacts(db, person: target, kind: .email, identity.emails)
+            try PeopleRows.addContacts(db, person: target, kind: .phone, identity.phones)
             if !options.keepAsLead { target.type = .customer }
-            try Self.apply(attributes, to: &target, db: db, now: now)
+            try PeopleRows.apply(attributes, to: &target, db: db, now: now)
             if options.setDeviceAsPrimary {
-                try Self.makePrimary(db, &installation, now: now)
+                try PeopleRows.makePrimary(db, &installation, now: now)
             }
-            return try Self.userJSON(db, target)
+            return try PeopleRows.userJSON(db, target)
         }
     }
 
@@ -81,20 +84,10 @@ extension ServerStore {
     /// the caller's already.
     static func checkTokenMayMerge(_ db: Database, candidates: Set<Int64>, subject: String, own: Int64) throws {
         for id in candidates where id != own {
-            guard try person(db, id).externalUserId == subject else {
-                throw ServiceError.personalizeMergeForbidden
+            guard try PeopleRows.person(db, id).externalUserId == subject else {
+                throw StoreError.personalizeMergeForbidden
             }
         }
-    }
-
-    /// Makes `installation` its person's only primary installation.
-    static func makePrimary(_ db: Database, _ installation: inout InstallationRecord, now: Date) throws {
-        try db.execute(
-            sql: "UPDATE installation SET isPrimary = 0, updatedAt = ? WHERE personId = ? AND pushRegId != ? AND isPrimary",
-            arguments: [now, installation.personId, installation.pushRegId])
-        installation.isPrimary = true
-        installation.updatedAt = now
-        try installation.update(db)
     }
 
     /// Ids of the people any identity field names.
