@@ -5,12 +5,8 @@ import Testing
 @testable import MobileAPIServer
 
 /// Every user-data authorization setting x every user-data endpoint x every way of
-<<<<<<< HEAD
 /// authenticating: the exact status and messageId (`docs/mmserver.md`, "User-data
 /// authorization (per application profile)" and "Error codes").
-=======
-/// authenticating: the exact status and messageId (docs/mmserver.md, "User-data authorization").
->>>>>>> server
 @Suite("User-data authorization matrix")
 struct AuthorizationMatrixTests {
     enum Endpoint: String, CaseIterable, Sendable {
