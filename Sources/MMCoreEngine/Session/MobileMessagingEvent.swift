@@ -35,7 +35,7 @@ public struct MobileMessagingEvent: Sendable, Equatable, CustomStringConvertible
 
 /// Where the session delivers events.
 ///
-/// Called synchronously from the session actor, in the order events happen; an
+/// Called synchronously on the ``EngineActor``, in the order events happen; an
 /// implementation must not block (hand the event to a writer queue or an
 /// `AsyncStream` continuation and return).
 public protocol EventSink: Sendable {
