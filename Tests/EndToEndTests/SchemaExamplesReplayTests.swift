@@ -2,7 +2,7 @@ import Foundation
 import JSON
 import Testing
 
-/// The `examples` of every method in schema/openrpc.json, replayed against a live mmcore
+/// The `examples` and `x-error-examples` of every method in schema/openrpc.json, replayed against a live mmcore
 /// and mmserver (a JWT_ONLY application): each result or error must match the example in
 /// shape (see ``JSONShape``), so the examples cannot drift from the real behaviour.
 ///
@@ -38,7 +38,10 @@ struct SchemaExamplesReplayTests {
         for method in try schema()["methods"]?.arrayValue ?? [] {
             let name = method["name"]?.stringValue ?? ""
             let declared = (method["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-            for example in method["examples"]?.arrayValue ?? [] {
+            // `examples` show results; `x-error-examples` show error responses (an OpenRPC 1.3
+            // example without a result would read as a notification).
+            let shown = (method["examples"]?.arrayValue ?? []) + (method["x-error-examples"]?.arrayValue ?? [])
+            for example in shown {
                 let given = (example["params"]?.arrayValue ?? []).compactMap { param -> (String, JSONValue)? in
                     guard let paramName = param["name"]?.stringValue else { return nil }
                     return (paramName, param["value"] ?? .null)
@@ -46,7 +49,7 @@ struct SchemaExamplesReplayTests {
                 let ordered = given.sorted { (declared.firstIndex(of: $0.0) ?? .max) < (declared.firstIndex(of: $1.0) ?? .max) }
                 examples.append(Example(
                     method: name, name: example["name"]?.stringValue ?? "", params: ordered.map { (name: $0.0, value: $0.1) },
-                    result: example["result"]?["value"], error: example["x-error"]))
+                    result: example["result"]?["value"], error: example["error"]))
             }
         }
         return examples
@@ -58,13 +61,18 @@ struct SchemaExamplesReplayTests {
         for method in schema["methods"]?.arrayValue ?? [] {
             let name = method["name"]?.stringValue ?? "?"
             let examples = method["examples"]?.arrayValue ?? []
+            let errorExamples = method["x-error-examples"]?.arrayValue ?? []
             #expect(!examples.isEmpty, "\(name) has no examples")
-            #expect(examples.contains { $0["result"] != nil }, "\(name) has no example with a result")
             let declared = Set((method["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
-            for example in examples {
+            for example in examples + errorExamples {
                 let names = Set((example["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
                 #expect(names.isSubset(of: declared), "\(name) / \(example["name"]?.stringValue ?? "?") names unknown params")
-                #expect((example["result"] == nil) != (example["x-error"] == nil), "\(name): an example shows a result or an x-error")
+            }
+            for example in examples {
+                #expect(example["result"] != nil, "\(name) / \(example["name"]?.stringValue ?? "?"): an example without a result reads as a notification; error examples go in x-error-examples")
+            }
+            for example in errorExamples {
+                #expect(example["error"] != nil && example["result"] == nil, "\(name) / \(example["name"]?.stringValue ?? "?"): an x-error-examples entry shows an error and no result")
             }
         }
     }

@@ -5,7 +5,8 @@ import Testing
 
 /// Every call has one deadline for the whole exchange (connect, headers and body): a
 /// server that stalls or trickles its body is answered `TIMEOUT` within it, the change is
-/// kept, and the calls behind it go on (`bridge-contract.md`, "Talking to the Mobile API").
+/// kept, and the calls behind it go on (`docs/contract/mobile-api.md`, "Talking to the
+/// Mobile API").
 /// Through the spawned mmcore against a loopback server that misbehaves on purpose.
 @Suite(.serialized) struct StallEndToEndTests {
     static let registered = HostileServer.Behaviour.respond(

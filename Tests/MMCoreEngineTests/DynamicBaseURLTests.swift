@@ -3,9 +3,10 @@ import Testing
 
 @testable import MMCoreEngine
 
-/// The Mobile API's dynamic base URL (`mobile-api.md`): a `New-Base-URL` header moves
-/// every later request and survives a restart; host-not-found falls back to the
-/// configured URL; with the production URL only, `GET /mobile/1/baseurl` once a day.
+/// The Mobile API's dynamic base URL (`docs/contract/mobile-api.md`, "Dynamic base URL"):
+/// a `New-Base-URL` header moves every later request and survives a restart;
+/// host-not-found falls back to the configured URL; with the production URL only,
+/// `GET /mobile/1/baseurl` once a day.
 @Suite struct DynamicBaseURLTests {
     static let moved = "https://moved.test"
 

@@ -4,8 +4,8 @@ import Testing
 @testable import MMCoreEngine
 
 @Suite struct LocalChangesTests {
-    @Test func admittedChangesApplyInOrderUntilRemoved() {
-        var changes = LocalChanges()
+    @Test @EngineActor func admittedChangesApplyInOrderUntilRemoved() {
+        let changes = LocalChanges()
         let first = changes.add(.user(["firstName": "A", "customAttributes": ["x": 1]]))
         _ = changes.add(.installation(["language": "de"]))
         #expect(changes.applyingUserChanges(to: ["lastName": "L"]) == ["lastName": "L", "firstName": "A", "customAttributes": ["x": 1]])

@@ -123,8 +123,9 @@ import UserDataJWT
         await harness.cleanUp(session)
     }
 
-    /// The native bridges clear the token only for `null` and `""` (`jwt.md`, row 1): a
-    /// blank one is kept and refused when a call needs it, with nothing sent.
+    /// The native bridges clear the token only for `null` and `""` (`docs/contract/jwt.md`,
+    /// "Setting, clearing and dropping the token"): a blank one is kept and refused when a
+    /// call needs it, with nothing sent.
     @Test(arguments: ["   ", "\t\n"])
     func aBlankTokenIsKeptAndRefusedWhenUsed(blank: String) async throws {
         let harness = Harness()

@@ -58,14 +58,14 @@ import Testing
         var queue = Self.queue([(.saveUser, "a", ["firstName": "A"]), (.saveInstallation, "a", ["language": "en"])])
         let save = queue.changes[0]
         #expect(!queue.isTokenBlocked(save, paused: false))
-        queue.markAwaitingToken(save.id)
+        queue.markAwaitingToken(save.id, refusedWith: .jwtExpired)
         #expect(queue.isTokenBlocked(save, paused: false))
         #expect(queue.hasDeliverableWork(paused: false), "the installation change can still go")
         queue.tokenArrived()
         #expect(!queue.isTokenBlocked(save, paused: false))
         #expect(queue.isTokenBlocked(save, paused: true), "every saveUser waits while authentication is paused")
 
-        queue.markAwaitingToken(save.id)
+        queue.markAwaitingToken(save.id, refusedWith: .jwtExpired)
         let dropped = queue.dropTokenBlocked(paused: false)
         #expect(dropped == 1)
         #expect(queue.changes.map(\.kind) == [.saveInstallation])
@@ -73,7 +73,7 @@ import Testing
 
     @Test func aDirectSaveSupersedesTheSameFieldsOfAChangeWaitingForAToken() {
         var queue = Self.queue([(.saveUser, "a", ["firstName": "Old", "lastName": "L", "customAttributes": ["x": 1, "y": 2]])])
-        queue.markAwaitingToken(queue.changes[0].id)
+        queue.markAwaitingToken(queue.changes[0].id, refusedWith: .jwtExpired)
         let first = queue.supersedeTokenBlockedFields(with: ["firstName": "New", "customAttributes": ["x": 5]])
         #expect(first)
         #expect(queue.changes.first?.body == ["lastName": "L", "customAttributes": ["y": 2]])

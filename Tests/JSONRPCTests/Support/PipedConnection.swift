@@ -1,3 +1,4 @@
+import Synchronization
 import JSON
 import Logging
 import TestSupport
@@ -21,7 +22,7 @@ private func closeDescriptor(_ fd: Int32) { close(fd) }
 /// A descriptor closed at most once (a second `close` could hit a reused number).
 final class Descriptor: Sendable {
     let fd: Int32
-    private let isClosed = Locked(false)
+    private let isClosed = Mutex(false)
 
     init(_ fd: Int32) { self.fd = fd }
 
