@@ -102,10 +102,13 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Helpers more than one test target needs, stated once: lines awaited with a
+        // deadline, a pipe writer that never blocks the caller, a clock tests move.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "JSONRPCTests",
-            dependencies: ["JSONRPC", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JSONRPC", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
         .testTarget(name: "MMCoreEmbeddedTests", dependencies: ["MMCoreEmbedded", "CMMCore", "JSON"]),
@@ -115,19 +118,19 @@ let package = Package(
         .testTarget(
             name: "MMCoreEngineTests",
             dependencies: [
-                "MMCoreEngine", "MMCoreBridge", "JSON", "JSONRPC", "UserDataJWT", "HostileHTTPServer",
+                "MMCoreEngine", "MMCoreBridge", "JSON", "JSONRPC", "UserDataJWT", "HostileHTTPServer", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "MobileAPIServerTests",
             dependencies: [
-                "MobileAPIServer",
+                "MobileAPIServer", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         // Black-box tests: spawn the built mmcore / mmserver and talk JSON lines / HTTP.
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "HostileHTTPServer"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "HostileHTTPServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -156,7 +156,7 @@ import Testing
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         fault.set(nil)
-        harness.clock.time.withLock { $0 += 120 }  // the token expires while the change waits
+        harness.clock.advance(120)  // the token expires while the change waits
 
         let before = harness.api.requestCount
         #expect(try await session.depersonalize() == "success")

@@ -99,7 +99,7 @@ import Testing
         await again.shutdown()
 
         // A day later: asked again.
-        harness.clock.time.withLock { $0 += BaseURLRoute.checkInterval }
+        harness.clock.advance(BaseURLRoute.checkInterval)
         let dayLater = harness.makeSession()
         try await dayLater.initialize(production)
         _ = try await dayLater.fetchInstallation()

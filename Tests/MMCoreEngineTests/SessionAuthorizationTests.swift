@@ -94,7 +94,7 @@ import UserDataJWT
         let session = try await harness.registeredSession()
         try await session.setUserDataJwt(.string(TokenFactory.token(exp: TokenFactory.now + 60)))
         _ = try await session.fetchUser()
-        harness.clock.time.withLock { $0 = TokenFactory.now + 60 }
+        harness.clock.set(secondsSince1970: TokenFactory.now + 60)
         let before = harness.api.requestCount
         #expect(await caughtError { try await session.fetchUser() }?.code == "JWT_TOKEN_EXPIRED")
         #expect(harness.api.requestCount == before)
