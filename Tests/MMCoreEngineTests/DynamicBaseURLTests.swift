@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func aNewBaseURLHeaderMovesLaterRequestsAndSurvivesARestart() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api)
         _ = try await session.saveUser(["firstName": "Ada"])  // answered with New-Base-URL
@@ -42,7 +42,7 @@ import Testing
 
     @Test(arguments: ["http://moved.test", "https://user:secret@moved.test", "not a url", ""])
     func aNewBaseURLThatBreaksTheRulesIsIgnored(header: String) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api, to: header)
         _ = try await session.saveUser(["firstName": "Ada"])
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func hostNotFoundOnTheDynamicURLFallsBackToTheConfiguredOne() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api)
         _ = try await session.saveUser(["firstName": "Ada"])
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func withTheProductionURLTheServiceIsAskedOnceADay() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         harness.api.setHook { request in
             guard request.path == "/mobile/1/baseurl" else { return nil }
             #expect(request.base == Configuration.defaultBackendBaseURL)
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func withAnotherURLTheServiceIsNotAskedAndCleanupForgetsTheRoute() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         #expect(!harness.api.requests.contains { $0.path == "/mobile/1/baseurl" })
         Self.steer(harness.api)
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func aRouteLearnedUnderAnotherConfiguredURLIsNotUsed() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api)
         _ = try await session.saveUser(["firstName": "Ada"])
