@@ -119,14 +119,14 @@ struct PersistedState: Sendable, Equatable {
         // Queued user changes are user data too: with `userDataPersistingDisabled` they
         // are retried from memory only and do not survive a restart.
         object["pendingChanges"] = .array(
-            pendingChanges.filter { includeUser || $0.kind != .saveUser }.map(\.json) + unrecognizedPendingChanges.map(JSONValue.object))
+            pendingChanges.filter { includeUser || !$0.kind.holdsUserData }.map(\.json) + unrecognizedPendingChanges.map(JSONValue.object))
         return .object(object)
     }
 
     /// Whether the document `json(includeUser:)` writes holds work the server has not
     /// accepted: then the file is its only copy (see `StateStore.Durability`).
     func holdsPendingWork(includeUser: Bool) -> Bool {
-        !unrecognizedPendingChanges.isEmpty || pendingChanges.contains { includeUser || $0.kind != .saveUser }
+        !unrecognizedPendingChanges.isEmpty || pendingChanges.contains { includeUser || !$0.kind.holdsUserData }
     }
 
     var pendingDepersonalize: PendingChange? {
@@ -136,14 +136,25 @@ struct PersistedState: Sendable, Equatable {
 
 /// A change the server has not accepted yet, kept so it is delivered after a restart.
 ///
-/// The durable sync queue: `depersonalize`, and unsent `saveUser` / `saveInstallation`
-/// changes with their PATCH `body` (never a token: a queued change is sent with the
+/// The durable sync queue: `depersonalize`, unsent `saveUser` / `saveInstallation`
+/// changes with their PATCH `body`, and inbox seen marks (`inboxSeen`; never a token: a queued change is sent with the
 /// token current when it is retried). Entries are delivered oldest first.
 struct PendingChange: Sendable, Equatable {
     enum Kind: String, Sendable {
         case depersonalize
         case saveUser
         case saveInstallation
+        /// `setInboxMessagesSeen` marks (`Inbox/InboxSeenMarks.swift`); sent with `App`.
+        case inboxSeen
+
+        /// Whether the change concerns the person on this installation: such changes
+        /// are ordered against each other (a `saveUser` never crosses a depersonalize).
+        /// Installation changes and inbox marks (for a person named in the mark) are not.
+        var isUserSide: Bool { self == .saveUser || self == .depersonalize }
+
+        /// Whether the change holds user data, which `userDataPersistingDisabled` keeps
+        /// out of the file: a user change, or inbox marks (an external user id).
+        var holdsUserData: Bool { self == .saveUser || self == .inboxSeen }
     }
 
     /// Unique within the file; lets a retry remove exactly the entry it delivered.
@@ -183,6 +194,9 @@ struct PendingChange: Sendable, Equatable {
         case nil, .null?: body = nil
         case .object(let fields)?: body = fields
         default: throw .init(reason: "body is not an object")
+        }
+        if kind == .inboxSeen, body.flatMap(InboxSeenMarks.init(queued:)) == nil {
+            throw .init(reason: "body is not a list of inbox seen marks")
         }
         createdAt = try Self.number("createdAt", in: object)
         nextAttemptAt = try Self.number("nextAttemptAt", in: object)

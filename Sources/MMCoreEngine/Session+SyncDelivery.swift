@@ -137,6 +137,8 @@ extension Session {
                 let saved = user ?? UserData(api: PendingChange.applying(body, to: state.user?.apiJSON.objectValue ?? [:]))
                 logger.debug("a queued saveUser completed")
                 storeUser(saved, event: .userUpdated, always: true)
+            case .inboxSeen:
+                try await deliverQueuedInboxSeen(change, epoch: epoch)
             }
             return .delivered
         } catch {
@@ -194,7 +196,7 @@ extension Session {
 
     private func retryPendingWork(epoch: Int) async {
         guard isCurrent(epoch), queue.hasDeliverableWork(paused: authentication.isPaused) else { return }
-        if let failure = await flushQueue(epoch: epoch, kinds: [.saveUser, .saveInstallation, .depersonalize]) {
+        if let failure = await flushQueue(epoch: epoch, kinds: [.saveUser, .saveInstallation, .depersonalize, .inboxSeen]) {
             guard isCurrent(epoch) else { return }
             schedulePendingWork(after: retries.nextDelay(after: failure))
         } else {

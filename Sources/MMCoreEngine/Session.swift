@@ -46,6 +46,8 @@ public actor Session {
     var pendingRetryTask: Task<Void, Never>?
     var lane = CallLane()
     var admittedChanges = LocalChanges()
+    /// Inbox messages known to be seen (`Session+Inbox.swift`).
+    var inboxSeenLedger = InboxSeenLedger()
     /// A queued depersonalize the server refused while the queue was delivered.
     var lastDepersonalizeRefusal: MobileMessagingError?
     /// Bumped when the state is wiped (`cleanup`, a new application code): work admitted
@@ -289,6 +291,7 @@ public actor Session {
         stopBackgroundWork(reason: "The local state was wiped before the registration finished.")
         state = PersistedState(applicationCode: applicationCode)
         queue.removeAll()
+        inboxSeenLedger.removeAll()
         admittedChanges.removeAll()
         retries.reset()
         authentication.reset()
