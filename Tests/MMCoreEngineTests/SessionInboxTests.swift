@@ -160,6 +160,16 @@ extension Session {
         await harness.cleanUp(session)
     }
 
+    @Test func anExternalUserIdIsOnePathSegment() async throws {
+        let harness = Harness()
+        let session = try await harness.registeredSession()
+        _ = inbox(harness)
+        _ = try await session.fetchInboxMessagesWithoutToken(externalUserId: "a/../b?limit=1000#x")
+        #expect(harness.api.requests.last?.path == "/mobile/1/user/a%2F..%2Fb%3Flimit%3D1000%23x/inbox/\(InboxPlatform.segment)/messages")
+        #expect(harness.api.requests.last?.query == nil)
+        await harness.cleanUp(session)
+    }
+
     @Test func aServerRefusalIsTheServersErrorAndNotCountedAgainstTheUserDataJWT() async throws {
         let harness = Harness()
         let session = try await harness.registeredSession()
