@@ -195,15 +195,15 @@ struct PendingChange: Sendable, Equatable {
         case .object(let fields)?: body = fields
         default: throw .init(reason: "body is not an object")
         }
-        if kind == .inboxSeen, body.flatMap(InboxSeenMarks.init(queued:)) == nil {
-            throw .init(reason: "body is not a list of inbox seen marks")
-        }
         createdAt = try Self.number("createdAt", in: object)
         nextAttemptAt = try Self.number("nextAttemptAt", in: object)
         switch object["attempts"] {
         case nil: attempts = 0
         case .number(let number)? where number.intValue != nil: attempts = number.intValue!
         default: throw .init(reason: "attempts is not an integer")
+        }
+        if kind == .inboxSeen, body.flatMap(InboxSeenMarks.init(queued:)) == nil {
+            throw .init(reason: "body is not a list of inbox seen marks")
         }
     }
 

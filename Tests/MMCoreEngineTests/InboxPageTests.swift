@@ -16,21 +16,21 @@ import Testing
             [
                 "gcm.notification.messageId": "m1", "gcm.notification.title": "Hi", "gcm.notification.body": "Text",
                 "gcm.notification.sound": "default", "gcm.notification.vibrate": "false", "gcm.notification.silent": "false",
-                "customPayload": "{\"k\":\"v\"}", "internalData": .string(internalData.serialized),
+                "customPayload": "{\"k\":\"v\"}", "internalData": .string(InboxPageTests.internalData.serialized),
             ]
         ),
         (
             "apns",
             [
                 "messageId": "m1", "aps": ["alert": ["title": "Hi", "body": "Text"], "sound": "default"], "customPayload": ["k": "v"],
-                "internalData": internalData, "vibrate": false,
+                "internalData": InboxPageTests.internalData, "vibrate": false,
             ]
         ),
         (
             "plain",
             [
                 "messageId": "m1", "title": "Hi", "body": "Text", "sound": "default", "vibrate": false, "silent": false,
-                "customPayload": ["k": "v"], "internalData": internalData,
+                "customPayload": ["k": "v"], "internalData": InboxPageTests.internalData,
             ]
         ),
     ]
