@@ -68,6 +68,7 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible, Expressibl
     /// Every code of the core's own (domain `com.mobile-messaging`).
     public static let core: [ErrorCode] = [
         .notInitialized, .invalidConfiguration, .noRegistration, .jwtStructureInvalid, .jwtExpired, .authenticationPaused,
-        .userDataValidationFailed, .jwtSubjectMismatch, .networkError, .timeout, .unexpectedResponse, .stateLocked, .stateCorrupted, .stateUnavailable,
+        .userDataValidationFailed, .jwtSubjectMismatch, .networkError, .timeout, .unexpectedResponse, .stateLocked, .stateCorrupted,
+        .stateUnavailable,
     ]
 }

@@ -11,7 +11,8 @@ extension MobileAPIClient {
         let path = "/mobile/1/user/" + Self.percentEncodedSegment(externalUserId) + "/inbox/" + InboxPlatform.segment + "/messages"
         let answer = try await send("GET", path + query.queryString, token: token, pushRegistrationId: nil)
         guard let page = InboxPage(server: try requireObject(answer, what: "inbox")) else {
-            throw .unexpectedResponse(status: answer.status, "The server answered HTTP \(answer.status) with an inbox whose counts or messages are not readable.")
+            throw .unexpectedResponse(
+                status: answer.status, "The server answered HTTP \(answer.status) with an inbox whose counts or messages are not readable.")
         }
         return page
     }
