@@ -28,6 +28,7 @@ public enum BridgeMethods {
         Initialize.self, SetUserDataJwt.self, SaveUser.self, FetchUser.self, GetUser.self, Personalize.self,
         Depersonalize.self, SaveInstallation.self, FetchInstallation.self, GetInstallation.self,
         SetInstallationAsPrimary.self, DepersonalizeInstallation.self, Cleanup.self,
+        FetchInboxMessages.self, FetchInboxMessagesWithoutToken.self, SetInboxMessagesSeen.self,
     ]
 
     /// Serves every method on `session`: the JSON-RPC layer names the positional

@@ -74,6 +74,19 @@ class MobileMessagingCordova {
   }
   cleanup(callback, errorCallback) { this.exec('cleanup', [], callback, errorCallback); }
 
+  /** The person's inbox with their inbox token (Bearer); `filterOptions` may be null. */
+  fetchInboxMessages(token, externalUserId, filterOptions, callback, errorCallback) {
+    this.exec('fetchInboxMessages', [token, externalUserId, filterOptions], callback, errorCallback);
+  }
+  /** The person's inbox with the application code; refused by an application that requires a token. */
+  fetchInboxMessagesWithoutToken(externalUserId, filterOptions, callback, errorCallback) {
+    this.exec('fetchInboxMessagesWithoutToken', [externalUserId, filterOptions], callback, errorCallback);
+  }
+  /** `callback(messageIds)` once the marks reached the server (or error.pending: kept and sent later). */
+  setInboxMessagesSeen(externalUserId, messageIds, callback, errorCallback) {
+    this.exec('setInboxMessagesSeen', [externalUserId, messageIds], callback, errorCallback);
+  }
+
   exec(action, args, callback, errorCallback) {
     this.cordova.exec(callback, errorCallback, SERVICE, action, args);
   }

@@ -70,6 +70,15 @@ function createMobileMessaging(transportOptions) {
     },
     cleanup(onSuccess = noop, onError = noop) { call('cleanup', [], onSuccess, onError); },
     setUserDataJwt(jwt, onSuccess = noop, onError = noop) { call('setUserDataJwt', [jwt], onSuccess, onError); },
+    fetchInboxMessages(token, externalUserId, filterOptions, onSuccess = noop, onError = noop) {
+      call('fetchInboxMessages', [token, externalUserId, filterOptions], onSuccess, onError);
+    },
+    fetchInboxMessagesWithoutToken(externalUserId, filterOptions, onSuccess = noop, onError = noop) {
+      call('fetchInboxMessagesWithoutToken', [externalUserId, filterOptions], onSuccess, onError);
+    },
+    setInboxMessagesSeen(externalUserId, messageIds, onSuccess = noop, onError = noop) {
+      call('setInboxMessagesSeen', [externalUserId, messageIds], onSuccess, onError);
+    },
 
     /** Not the plugin's: `provider({reason, externalUserId})` returns a token, null or a promise. */
     setUserDataJwtProvider(provider) { transport.handleRequest('requestUserDataJwt', provider); },

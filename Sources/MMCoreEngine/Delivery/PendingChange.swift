@@ -2,14 +2,26 @@ import JSON
 
 /// A change the server has not accepted yet, kept so it is delivered after a restart.
 ///
-/// The durable sync queue: `depersonalize`, and unsent `saveUser` / `saveInstallation`
-/// changes with their PATCH `body` (never a token: a queued change is sent with the
-/// token current when it is retried). Entries are delivered oldest first.
+/// The durable sync queue: `depersonalize`, unsent `saveUser` / `saveInstallation`
+/// changes with their PATCH `body`, and inbox seen marks (`inboxSeen`); never a token: a
+/// queued change is sent with the token current when it is retried. Entries are
+/// delivered oldest first.
 struct PendingChange: Sendable, Equatable {
     enum Kind: String, Sendable {
         case depersonalize
         case saveUser
         case saveInstallation
+        /// `setInboxMessagesSeen` marks (`Inbox/InboxSeenMarks.swift`); sent with `App`.
+        case inboxSeen
+
+        /// Whether the change concerns the person on this installation: such changes
+        /// are ordered against each other (a `saveUser` never crosses a depersonalize).
+        /// Installation changes and inbox marks (for a person named in the mark) are not.
+        var isUserSide: Bool { self == .saveUser || self == .depersonalize }
+
+        /// Whether the change holds user data, which `userDataPersistingDisabled` keeps
+        /// out of the file: a user change, or inbox marks (an external user id).
+        var holdsUserData: Bool { self == .saveUser || self == .inboxSeen }
     }
 
     /// Unique within the file; lets a retry remove exactly the entry it delivered.
@@ -56,6 +68,9 @@ struct PendingChange: Sendable, Equatable {
         case nil: attempts = 0
         case .number(let number)? where number.intValue != nil: attempts = number.intValue!
         default: throw .init(reason: "attempts is not an integer")
+        }
+        if kind == .inboxSeen, body.flatMap(InboxSeenMarks.init(queued:)) == nil {
+            throw .init(reason: "body is not a list of inbox seen marks")
         }
     }
 

@@ -10,12 +10,16 @@ final class RecordSync {
     private let backend: Backend
     private let state: LocalState
     private let authentication: Authentication
+    private let clock: WallClock
     private let logger: Logger
+    /// Inbox messages known to be seen (in memory only, as in the SDKs).
+    private var seenLedger = InboxSeenLedger()
 
-    init(backend: Backend, state: LocalState, authentication: Authentication, logger: Logger) {
+    init(backend: Backend, state: LocalState, authentication: Authentication, clock: WallClock, logger: Logger) {
         self.backend = backend
         self.state = state
         self.authentication = authentication
+        self.clock = clock
         self.logger = logger
     }
 
@@ -87,6 +91,24 @@ final class RecordSync {
         try await backend.api.depersonalize(own, own: own)
         accepted()
         state.forgetUser(announce: true)
+    }
+
+    /// `POST /mobile/2/messages/seen` with `marks` (`App`); once taken, they are known seen.
+    func sendSeen(_ marks: InboxSeenMarks, accepted: () -> Void) async throws(MobileMessagingError) {
+        try await backend.api.sendInboxSeen(marks, now: clock.now, own: state.ownID)
+        accepted()
+        noteSeen(marks.messageIds, of: marks.externalUserId)
+    }
+
+    /// Ids the server said are seen (a fetch) or took marks for.
+    func noteSeen(_ ids: [String], of externalUserId: String) {
+        guard !state.isClosed else { return }
+        seenLedger.record(ids, of: externalUserId)
+    }
+
+    /// `ids` less those known to be seen and those in `skipped`.
+    func unseen(_ ids: [String], of externalUserId: String, alsoSkipping skipped: Set<String>) -> [String] {
+        seenLedger.unseen(ids, of: externalUserId, alsoSkipping: skipped)
     }
 
     /// The server's copy: the one it answered with, else read back, else the estimate.

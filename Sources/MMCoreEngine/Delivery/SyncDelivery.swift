@@ -151,6 +151,13 @@ final class SyncDelivery: NewTokenObserver {
                     return .tokenRefused(error)
                 }
                 _ = try await records.saveUser(body, own: id, token: token, always: true, accepted: accepted)
+            case .inboxSeen:
+                guard let marks = change.body.flatMap(InboxSeenMarks.init(queued:)) else {
+                    // Unreachable for entries this version wrote or loaded (the loader checks them).
+                    accepted()
+                    return .delivered
+                }
+                try await records.sendSeen(marks, accepted: accepted)
             }
             logger.debug("a queued \(change.kind.rawValue) completed")
             return .delivered
@@ -202,7 +209,7 @@ final class SyncDelivery: NewTokenObserver {
 
     private func retryPass() async {
         guard !state.isClosed, state.queue.hasDeliverableWork(paused: authentication.isPaused) else { return }
-        if let failure = await flush([.saveUser, .saveInstallation, .depersonalize]).failure {
+        if let failure = await flush([.saveUser, .saveInstallation, .depersonalize, .inboxSeen]).failure {
             guard !state.isClosed else { return }
             scheduleRetry(after: schedule.nextDelay(after: failure, policy: backend.retryPolicy))
         } else {

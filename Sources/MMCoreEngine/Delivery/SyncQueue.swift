@@ -28,8 +28,13 @@ struct SyncQueue: Sendable, Equatable {
     // MARK: Adding
 
     /// Keeps a change: merged into the last queued change of the same kind for `own`
-    /// when nothing separates them, else appended with `attempts` 1.
+    /// when nothing separates them (inbox marks: into the last entry, when it holds
+    /// marks for the same person), else appended with `attempts` 1.
     mutating func enqueue(_ kind: PendingChange.Kind, own: String, body: JSONObject?, now: Double, nextAttemptAt: Double) {
+        if kind == .inboxSeen, let body, let last = changes.indices.last, let merged = InboxSeenMarks.merged(body, into: changes[last]) {
+            changes[last].body = merged
+            return
+        }
         if let body, let index = mergeTarget(kind, own: own),
             let merged = PendingChange.mergedBody(changes[index].body ?? JSONObject(), body)
         {
@@ -45,12 +50,13 @@ struct SyncQueue: Sendable, Equatable {
     /// a depersonalize was queued after it (a user change must not cross a person).
     func mergeTarget(_ kind: PendingChange.Kind, own: String) -> Int? {
         switch kind {
-        case .depersonalize:
+        case .depersonalize, .inboxSeen:
+            // Inbox marks merge only with the entry right before them (see `enqueue`).
             return nil
         case .saveInstallation:
             return changes.lastIndex { $0.kind == .saveInstallation && $0.pushRegistrationId == own }
         case .saveUser:
-            guard let index = changes.lastIndex(where: { $0.kind != .saveInstallation }),
+            guard let index = changes.lastIndex(where: \.kind.isUserSide),
                 changes[index].kind == .saveUser, changes[index].pushRegistrationId == own
             else { return nil }
             return index
@@ -86,9 +92,9 @@ struct SyncQueue: Sendable, Equatable {
         return changes[(index + 1)...].contains { $0.kind == .depersonalize }
     }
 
-    /// The kind of the last queued change that is not an installation change.
+    /// The kind of the last queued change that concerns this installation's person.
     var lastUserSideKind: PendingChange.Kind? {
-        changes.last { $0.kind != .saveInstallation }?.kind
+        changes.last(where: \.kind.isUserSide)?.kind
     }
 
     /// The queued `saveUser` bodies a local read applies: those after the last queued

@@ -47,6 +47,8 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible, Expressibl
     /// A personalize `userIdentity` with no identity field; the SDKs refuse it locally
     /// with the server's code, so it is the server's number.
     public static let userIdentityInvalid = ErrorCode("USER_IDENTITY_INVALID", 1300)
+    /// An inbox token whose `sub` is not the `externalUserId` asked for (`fetchInboxMessages`).
+    public static let jwtSubjectMismatch = ErrorCode("JWT_TOKEN_SUBJECT_MISMATCH", 1105)
 
     // MARK: Reaching the Mobile API
 
@@ -66,6 +68,7 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible, Expressibl
     /// Every code of the core's own (domain `com.mobile-messaging`).
     public static let core: [ErrorCode] = [
         .notInitialized, .invalidConfiguration, .noRegistration, .jwtStructureInvalid, .jwtExpired, .authenticationPaused,
-        .userDataValidationFailed, .networkError, .timeout, .unexpectedResponse, .stateLocked, .stateCorrupted, .stateUnavailable,
+        .userDataValidationFailed, .jwtSubjectMismatch, .networkError, .timeout, .unexpectedResponse, .stateLocked, .stateCorrupted,
+        .stateUnavailable,
     ]
 }

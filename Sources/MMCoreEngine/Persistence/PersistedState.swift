@@ -119,14 +119,14 @@ struct PersistedState: Sendable, Equatable {
         // Queued user changes are user data too: with `userDataPersistingDisabled` they
         // are retried from memory only and do not survive a restart.
         object["pendingChanges"] = .array(
-            pendingChanges.filter { includeUser || $0.kind != .saveUser }.map(\.json) + unrecognizedPendingChanges.map(JSONValue.object))
+            pendingChanges.filter { includeUser || !$0.kind.holdsUserData }.map(\.json) + unrecognizedPendingChanges.map(JSONValue.object))
         return .object(object)
     }
 
     /// Whether the document `json(includeUser:)` writes holds work the server has not
     /// accepted: then the file is its only copy (see `StateStore.Durability`).
     func holdsPendingWork(includeUser: Bool) -> Bool {
-        !unrecognizedPendingChanges.isEmpty || pendingChanges.contains { includeUser || $0.kind != .saveUser }
+        !unrecognizedPendingChanges.isEmpty || pendingChanges.contains { includeUser || !$0.kind.holdsUserData }
     }
 
     var pendingDepersonalize: PendingChange? {

@@ -5,5 +5,6 @@ public enum Call: String, Sendable, CaseIterable {
     case initialize = "init"
     case setUserDataJwt, saveUser, fetchUser, getUser, personalize, depersonalize
     case saveInstallation, fetchInstallation, getInstallation, setInstallationAsPrimary, depersonalizeInstallation
+    case fetchInboxMessages, fetchInboxMessagesWithoutToken, setInboxMessagesSeen
     case cleanup
 }

@@ -231,6 +231,27 @@ public final class Session {
         }
     }
 
+    // MARK: - Inbox calls
+
+    /// `fetchInboxMessages` (`token` given: `Bearer`, checked first) or
+    /// `fetchInboxMessagesWithoutToken` (`App`). Takes its place on the lane, so a fetch
+    /// written after `setInboxMessagesSeen` runs after it.
+    public func admitFetchInbox(token: String?, externalUserId: String, options: InboxFilterOptions) throws(MobileMessagingError)
+        -> CallWork
+    {
+        try enqueue(token == nil ? .fetchInboxMessagesWithoutToken : .fetchInboxMessages) { services throws(MobileMessagingError) in
+            try services.inbox.checkToken(token, for: externalUserId)
+        } run: { services in
+            try await services.inbox.fetch(token: token, externalUserId: externalUserId, options: options)
+        }
+    }
+
+    public func admitSetInboxMessagesSeen(externalUserId: String, messageIds: [String]) throws(MobileMessagingError) -> CallWork {
+        try enqueue(.setInboxMessagesSeen) { services in
+            try await services.inbox.markSeen(externalUserId: externalUserId, messageIds: messageIds)
+        }
+    }
+
     // MARK: - Admission
 
     private func running() throws(MobileMessagingError) -> SessionServices {

@@ -14,6 +14,7 @@ final class SessionServices {
     let delivery: SyncDelivery
     let users: UserService
     let installations: InstallationService
+    let inbox: InboxService
     /// Changes admitted to the lane and not finished, for local reads.
     let admitted: LocalChanges
     private let lane: CallLane
@@ -28,7 +29,7 @@ final class SessionServices {
             configuration: configuration, api: Self.client(configuration, state: state, transport: environment.transport),
             defaultRetryPolicy: environment.defaultRetryPolicy)
         let authentication = Authentication(tokens: tokens, backend: backend, clock: environment.clock, logger: logger, emit: state.emit)
-        let records = RecordSync(backend: backend, state: state, authentication: authentication, logger: logger)
+        let records = RecordSync(backend: backend, state: state, authentication: authentication, clock: environment.clock, logger: logger)
         let delivery = SyncDelivery(
             backend: backend, state: state, authentication: authentication, records: records, lane: lane, environment: environment,
             logger: logger)
@@ -48,6 +49,7 @@ final class SessionServices {
             records: records, admitted: admitted, logger: logger)
         users = UserService(parts)
         installations = InstallationService(parts)
+        inbox = InboxService(parts, clock: environment.clock)
         authentication.notify(delivery)
     }
 

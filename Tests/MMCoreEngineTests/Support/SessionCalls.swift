@@ -37,3 +37,13 @@ extension Session {
         try await call(DepersonalizeInstallation.self, ["pushRegistrationId": pushRegistrationId])
     }
 }
+
+extension Admission {
+    /// The answer: at once, or by running the call's work (once: the lane waits for it).
+    func value() async throws -> JSONValue {
+        switch self {
+        case .answered(let value): return value
+        case .running(let work): return try await work()
+        }
+    }
+}
