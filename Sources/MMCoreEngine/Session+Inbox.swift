@@ -46,7 +46,7 @@ extension Session {
         return options.answer(from: page.markingSeen(waiting)).wrapperJSON
     }
 
-    private func markInboxSeenOnLane(externalUserId: String, messageIds: [String]) async throws -> JSONValue {
+    private func markInboxSeenOnLane(externalUserId: String, messageIds: [String]) async throws(MobileMessagingError) -> JSONValue {
         let answer = JSONValue.array(messageIds.map(JSONValue.string))
         let waiting = InboxSeenMarks.queuedIds(in: queue.changes, for: externalUserId)
         let fresh = inboxSeenLedger.unseen(messageIds, of: externalUserId, alsoSkipping: waiting)
@@ -64,8 +64,9 @@ extension Session {
         }
         do throws(MobileMessagingError) {
             try await requireAPI().sendInboxSeen(marks, now: clock.now, own: state.installation?.pushRegistrationId)
-        } catch where error.isTransient {
-            guard isCurrent(epoch) else { throw error }
+        } catch {
+            // A refusal is final and not remembered as seen: the mark never reached the server.
+            guard error.isTransient, isCurrent(epoch) else { throw error }
             logger.notice("inbox seen marks could not reach the server; kept for a retry", metadata: ["code": .string(error.code)])
             try keepForRetry(.inboxSeen, own: state.installation?.pushRegistrationId ?? "", body: marks.queuedBody, after: error)
             throw error.markedPending

@@ -85,7 +85,7 @@ import Testing
             countTotal: 2, countUnread: 1, countTotalFiltered: 2, countUnreadFiltered: 1,
             messages: [Self.message("1", topic: "a"), Self.message("2", topic: "a", seen: true)])
         let marked = page.markingSeen(["1", "2", "elsewhere"])
-        #expect(marked.messages.allSatisfy(\.seen))
+        #expect(marked.messages.allSatisfy { $0.seen })
         #expect(marked.countUnread == 0 && marked.countUnreadFiltered == 0, "only a message shown unseen is counted once")
         #expect(page.markingSeen([]) == page)
     }
