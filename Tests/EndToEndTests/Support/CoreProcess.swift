@@ -30,6 +30,10 @@ final class CoreProcess: @unchecked Sendable {
     private var stderrBytes: [UInt8] = []
     private var exit: Exit?
     private var exitWaiters: [CheckedContinuation<Exit, Never>] = []
+    /// The status, held until stdout and stderr are read to their end: the termination
+    /// handler can run before the last bytes are read (a 64 KiB pipe buffer's worth).
+    private var exitBeforeOutputsEnded: Exit?
+    private var openOutputs = 2
     private var eventsSeen: [JSONValue] = []
     private var consumedEvents: [JSONValue] = []
     private var otherMessagesSeen: [JSONValue] = []
@@ -84,11 +88,14 @@ final class CoreProcess: @unchecked Sendable {
             self?.lock.withLock { self?.stdoutBytes += chunk }
         } lines: { line in
             lines.push(line)
-        } end: {
+        } end: { [weak self] in
             lines.end()
+            self?.outputEnded()
         }
         Self.pump(errors.fileHandleForReading) { [weak self] chunk in
             self?.lock.withLock { self?.stderrBytes += chunk }
+        } end: { [weak self] in
+            self?.outputEnded()
         }
     }
 
@@ -258,12 +265,25 @@ final class CoreProcess: @unchecked Sendable {
     /// Everything written to stderr so far.
     var standardError: String { lock.withLock { String(decoding: stderrBytes, as: UTF8.self) } }
 
+    /// The process ended; it counts as exited once its output is read too.
     private func exited(_ exit: Exit) {
-        let waiters = lock.withLock {
+        lock.withLock { exitBeforeOutputsEnded = exit }
+        finishIfDone()
+    }
+
+    private func outputEnded() {
+        lock.withLock { openOutputs -= 1 }
+        finishIfDone()
+    }
+
+    private func finishIfDone() {
+        let (exit, waiters): (Exit?, [CheckedContinuation<Exit, Never>]) = lock.withLock {
+            guard self.exit == nil, openOutputs == 0, let exit = exitBeforeOutputsEnded else { return (nil, []) }
             self.exit = exit
             defer { exitWaiters = [] }
-            return exitWaiters
+            return (exit, exitWaiters)
         }
+        guard let exit else { return }
         for waiter in waiters { waiter.resume(returning: exit) }
     }
 
