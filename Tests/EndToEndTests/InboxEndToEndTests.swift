@@ -13,7 +13,7 @@ import Testing
     /// Puts a message into `externalUserId`'s inbox with the admin API; returns its id.
     static func put(_ harness: CoreHarness, _ externalUserId: String, topic: String, title: String) async throws -> String {
         let (status, body) = try await harness.server.admin(
-            "POST", "/admin/applications/\(harness.application.code)/people/\(externalUserId)/inbox",
+            "POST", "/admin/applications/\(harness.application.code)/inbox/\(externalUserId)",
             json: ["title": .string(title), "body": "Body", "topic": .string(topic), "customPayload": ["k": "v"]])
         #expect(status == 201 || status == 200, "\(body)")
         return try #require(body["messageId"]?.stringValue, "the admin route answers the message id: \(body)")

@@ -147,8 +147,26 @@ struct SchemaExamplesReplayTests {
             try await replay("depersonalizeInstallation", "depersonalizeInstallation")
             try await replay("depersonalizeInstallation", "depersonalizeInstallation of this installation")
 
-            // The inbox refusals answered before anything is sent. The fetches and the seen
-            // mark with a result need the server's inbox and its admin route to put a message.
+            // The inbox: a message put into ada's inbox by the admin API, fetched with her
+            // token, marked seen; the refusals are answered before anything is sent.
+            let put = try await harness.server.admin(
+                "POST", "/admin/applications/\(harness.application.code)/inbox/ada",
+                json: [
+                    "messageId": "6a2f1c9e-message-1", "title": "Spring sale", "body": "20% off until Sunday", "topic": "promotions",
+                    "customPayload": ["offer": "spring"], "sentTimestamp": 1_710_154_800_000,
+                ])
+            #expect(put.status == 201, "\(put.body)")
+            let inboxJWT = try #require(examples.first { $0.method == "fetchInboxMessages" && $0.name == "fetchInboxMessages" }?.params.first?.value.stringValue)
+            literals[inboxJWT] = .string(try await harness.token(for: "ada"))
+            try await replay("fetchInboxMessages", "fetchInboxMessages")
+            // Without a token the application must allow it (this harness's is JWT_ONLY).
+            let allow = try await harness.server.admin(
+                "PATCH", "/admin/applications/\(harness.application.code)", json: ["userDataAuthorization": "ALLOW_ALL"])
+            #expect(allow.status == 200, "\(allow.body)")
+            try await replay("fetchInboxMessagesWithoutToken", "fetchInboxMessagesWithoutToken with several topics")
+            try await replay("setInboxMessagesSeen", "setInboxMessagesSeen")
+            _ = try await harness.server.admin(
+                "PATCH", "/admin/applications/\(harness.application.code)", json: ["userDataAuthorization": "JWT_ONLY"])
             try await replay("fetchInboxMessages", "fetchInboxMessages with another person's token")
             try await replay("setInboxMessagesSeen", "setInboxMessagesSeen with no ids")
 

@@ -108,8 +108,8 @@ extension Session {
         ])
         _ = try await admitted[0].value()
         #expect(await caughtError { try await admitted[1].value() }?.code == "JWT_TOKEN_EXPIRED")
-        #expect(harness.api.requests.contains(where: \.isUserPatch))
-        #expect(!harness.api.requests.contains(where: \.isInbox))
+        #expect(harness.api.requests.contains { $0.isUserPatch })
+        #expect(!harness.api.requests.contains { $0.isInbox })
         await harness.cleanUp(session)
     }
 

@@ -30,6 +30,9 @@ final class CoreProcess: @unchecked Sendable {
     private let errors = Pipe()
     private let stdoutLines = LineQueue()
     private let exit = ExitWatch<Exit>()
+    /// The ends of stdout and stderr: the exit status can come before the last bytes are
+    /// read (a pipe buffer's worth, such as the end of `--print-schema`).
+    private let outputsEnded = (stdout: ExitWatch<Bool>(), stderr: ExitWatch<Bool>())
     private let lock = NSLock()
     private var stdoutBytes: [UInt8] = []
     private var stderrBytes: [UInt8] = []
@@ -96,6 +99,7 @@ final class CoreProcess: @unchecked Sendable {
         // Each stream is read on a thread of its own, which keeps its pipe (and so the
         // descriptor it reads) alive until the end.
         let lines = stdoutLines
+        let ended = outputsEnded
         let output = output
         let errors = errors
         readLinesOnThread(output.fileHandleForReading.fileDescriptor) { [weak self] chunk in
@@ -104,12 +108,14 @@ final class CoreProcess: @unchecked Sendable {
             lines.push(line)
         } end: {
             withExtendedLifetime(output) { lines.end() }
+            ended.stdout.record(true)
         }
         readLinesOnThread(errors.fileHandleForReading.fileDescriptor) { [weak self] chunk in
             self?.lock.withLock { self?.stderrBytes += chunk }
         } line: { _ in
         } end: {
             withExtendedLifetime(errors) {}
+            ended.stderr.record(true)
         }
     }
 
@@ -256,6 +262,9 @@ final class CoreProcess: @unchecked Sendable {
         guard let exit = await exit.wait(timeout: timeout) else {
             throw Failure(description: "mmcore did not exit within \(timeout); stderr:\n\(standardError)")
         }
+        // Whatever it wrote before exiting is read before the exit counts.
+        _ = await outputsEnded.stdout.wait(timeout: .seconds(5))
+        _ = await outputsEnded.stderr.wait(timeout: .seconds(5))
         return exit
     }
 
