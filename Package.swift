@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .library(name: "UserDataJWT", targets: ["UserDataJWT"]),
         .library(name: "MMCoreEngine", targets: ["MMCoreEngine"]),
+        .library(name: "MMCoreBridge", targets: ["MMCoreBridge"]),
         .library(name: "MobileAPIServer", targets: ["MobileAPIServer"]),
         // The core in process: a C interface (include/mmcore.h) over the same engine.
         .library(name: "MMCoreEmbedded", type: .dynamic, targets: ["MMCoreEmbedded"]),
@@ -42,17 +43,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The bridge contract: one type per method, arguments decoded once, errors on the wire.
+        .target(name: "MMCoreBridge", dependencies: ["JSON", "JSONRPC", "MMCoreEngine"]),
         // What both hosts serve: the methods, rpc.discover, events and token requests.
         .target(
             name: "CoreService",
-            dependencies: ["JSON", "JSONRPC", "MMCoreEngine", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JSON", "JSONRPC", "MMCoreEngine", "MMCoreBridge", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSchema"]
         ),
         .executableTarget(
             name: "mmcore",
             dependencies: [
                 // No ArgumentParser: its reflection was most of a start-up (CommandLineOptions.swift).
-                "JSON", "JSONRPC", "MMCoreEngine", "CoreService",
+                "JSON", "JSONRPC", "MMCoreEngine", "MMCoreBridge", "CoreService",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -61,7 +64,7 @@ let package = Package(
         .target(
             name: "MMCoreEmbedded",
             dependencies: [
-                "CMMCore", "CoreService", "JSONRPC", "MMCoreEngine", .product(name: "Logging", package: "swift-log"),
+                "CMMCore", "CoreService", "JSONRPC", "MMCoreEngine", "MMCoreBridge", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["exports.map"],
             // --static-swift-stdlib links executables statically but not dynamic libraries
@@ -99,10 +102,13 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Helpers more than one test target needs, stated once: lines awaited with a
+        // deadline, a pipe writer that never blocks the caller, a clock tests move.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "JSONRPCTests",
-            dependencies: ["JSONRPC", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JSONRPC", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "UserDataJWTTests", dependencies: ["UserDataJWT"]),
         .testTarget(name: "MMCoreEmbeddedTests", dependencies: ["MMCoreEmbedded", "CMMCore", "JSON"]),
@@ -112,18 +118,19 @@ let package = Package(
         .testTarget(
             name: "MMCoreEngineTests",
             dependencies: [
-                "MMCoreEngine", "JSON", "UserDataJWT", "HostileHTTPServer", .product(name: "Logging", package: "swift-log"),
+                "MMCoreEngine", "MMCoreBridge", "JSON", "JSONRPC", "UserDataJWT", "HostileHTTPServer", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "MobileAPIServerTests",
             dependencies: [
-                "MobileAPIServer",
+                "MobileAPIServer", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         // Black-box tests: spawn the built mmcore / mmserver and talk JSON lines / HTTP.
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "HostileHTTPServer"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "HostileHTTPServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import JSONRPC
 import Logging
+import MMCoreBridge
 import MMCoreEngine
 
 /// What every host of the core serves, stated once: `mmcore` on stdio and the embedded
@@ -19,8 +20,8 @@ public enum CoreService {
     /// Every method of the bridge contract on `session`, and `rpc.discover` answering the
     /// schema embedded at build time.
     public static func registry(session: Session) -> MethodRegistry {
-        var registry = MethodRegistry()
-        registerMethods(into: &registry, session: session)
+        var registry = MethodRegistry(methodNotFoundHint: "rpc.discover lists the methods")
+        BridgeMethods.register(into: &registry, session: session)
         registry.register(admitting: "rpc.discover") { _ in .answered(try OpenRPCDocument.parsed.get()) }
         return registry
     }

@@ -20,9 +20,8 @@ extension Connection {
     ///   answer within `timeout`, or its input ends first; `CancellationError` when the
     ///   calling task is cancelled.
     public func request(method: String, params: JSONValue? = nil, timeout: Duration) async throws -> JSONValue {
-        guard isOpen else { throw OutgoingRequestError.connectionClosed }
-        nextRequestNumber += 1
-        let id = RequestID.string("\(options.requestIDPrefix)\(nextRequestNumber)")
+        guard outgoing.isOpen else { throw OutgoingRequestError.connectionClosed }
+        let id = outgoing.nextID(prefix: options.requestIDPrefix)
         var bytes: [UInt8] = []
         JSONRPCRequest(id: id, method: method, params: params).write(to: &bytes)
 
@@ -37,7 +36,7 @@ extension Connection {
                     continuation.resume(throwing: CancellationError())
                     return
                 }
-                outgoing[id] = continuation
+                outgoing.wait(id, continuation)
                 inFlight.awaitingClientAnswer(true)
                 writer.send(bytes)
             }
@@ -47,13 +46,13 @@ extension Connection {
     }
 
     func failOutgoing(_ id: RequestID, with error: any Error) {
-        guard let continuation = outgoing.removeValue(forKey: id) else { return }
+        guard let continuation = outgoing.claim(id) else { return }
         inFlight.awaitingClientAnswer(false)
         continuation.resume(throwing: error)
     }
 
     func deliver(_ response: JSONRPCResponse) {
-        guard let id = response.id, let continuation = outgoing.removeValue(forKey: id) else {
+        guard let id = response.id, let continuation = outgoing.claim(id) else {
             logger.warning("dropped a response to no request of ours (id \(response.id?.description ?? "null"))")
             return
         }

@@ -47,25 +47,6 @@ public actor Connection {
         }
     }
 
-    /// Where the response of a running handler goes.
-    private enum Reply {
-        case none  // a notification
-        case single(RequestID?)
-        case batch(UInt64, slot: Int, RequestID?)
-    }
-
-    private struct Running {
-        let reply: Reply
-        let task: Task<Void, Never>
-    }
-
-    private struct PendingBatch {
-        var slots: [[UInt8]?]
-        var remaining: Int
-        /// Still being admitted: more slots may come, so it is not sent when `remaining` hits 0.
-        var admitting = false
-    }
-
     private let reader: any LineInput
     let inFlight: InFlightLimit
     let writer: any MessageOutput
@@ -74,15 +55,10 @@ public actor Connection {
 
     private var registry = MethodRegistry()
     private var isServing = false
-    private var nextKey: UInt64 = 0
-    private var running: [UInt64: Running] = [:]
-    private var batches: [UInt64: PendingBatch] = [:]
+    private var replies = ReplyTable()
     private var drainWaiter: CheckedContinuation<Void, Never>?
-
-    /// Whether the client can still answer our requests (its input has not ended).
-    var isOpen = true
-    var nextRequestNumber = 0
-    var outgoing: [RequestID: CheckedContinuation<JSONValue, any Error>] = [:]
+    /// Our own requests to the client awaiting its answer.
+    var outgoing = OutgoingRequests()
 
     /// - Parameters:
     ///   - input: read until end of input; the connection does not close it.
@@ -140,13 +116,11 @@ public actor Connection {
             }
         }
 
-        isOpen = false
-        for (id, continuation) in outgoing {
+        for (id, continuation) in outgoing.close() {
             logger.debug("request \(id) to the client is left unanswered: the input ended")
             continuation.resume(throwing: OutgoingRequestError.connectionClosed)
             inFlight.awaitingClientAnswer(false)
         }
-        outgoing = [:]
         await finishRunning()
         await writer.flush()
     }
@@ -190,31 +164,19 @@ public actor Connection {
             send(JSONRPCResponse(id: nil, error: .invalidRequest("a batch must not be empty")))
             return
         }
-        nextKey += 1
-        let batchKey = nextKey
-        // Registered before any of its work starts: admission may suspend this actor, and
-        // work that completes meanwhile must find its slot.
-        batches[batchKey] = PendingBatch(slots: [], remaining: 0, admitting: true)
+        let batchKey = replies.openBatch()
         for element in elements {
-            let slot = batches[batchKey]?.slots.count ?? 0
+            let slot = replies.nextSlot(in: batchKey)
             switch await accept(element, reply: { .batch(batchKey, slot: slot, $0) }) {
             case .answer(let response):
-                batches[batchKey]?.slots.append(response.serializedBytes)
+                replies.answer(response.serializedBytes, inBatch: batchKey)
             case .started:
-                // Its work may already have completed and filled the slot.
-                if batches[batchKey]?.slots.count == slot { batches[batchKey]?.slots.append(nil) }
-                batches[batchKey]?.remaining += 1
+                replies.started(inBatch: batchKey, slot: slot)
             case .nothing:
                 break
             }
         }
-        guard var batch = batches.removeValue(forKey: batchKey) else { return }
-        if batch.remaining > 0 {
-            batch.admitting = false
-            batches[batchKey] = batch
-        } else if !batch.slots.isEmpty {  // only notifications (and responses): nothing to say
-            sendBatch(batch.slots)
-        }
+        if let bytes = replies.closeBatch(batchKey) { writer.send(bytes) }
     }
 
     private enum Acceptance {
@@ -228,7 +190,7 @@ public actor Connection {
 
     /// Decodes one message and admits it: starts what is left of its work, or says what
     /// answers it at once.
-    private func accept(_ value: JSONValue, reply: (RequestID?) -> Reply) async -> Acceptance {
+    private func accept(_ value: JSONValue, reply: (RequestID?) -> ReplyTable.Reply) async -> Acceptance {
         switch JSONRPCMessage(decoding: value) {
         case .invalid(let id, let error):
             return .answer(JSONRPCResponse(id: id, error: error))
@@ -240,7 +202,7 @@ public actor Connection {
             case .failure(let error):
                 logger.debug("ignored notification \(notification.method): \(error.message)")
             case .success(let (admit, parameters)):
-                if case .work(let work) = await admitted(admit, parameters) {
+                if case .success(.running(let work)) = await admitting(admit, parameters) {
                     start(work, parameters.method, reply: .none)
                 }
             }
@@ -250,12 +212,14 @@ public actor Connection {
             case .failure(let error):
                 return .answer(JSONRPCResponse(id: request.id, error: error))
             case .success(let (admit, parameters)):
-                switch await admitted(admit, parameters) {
-                case .outcome(let outcome):
-                    return .answer(JSONRPCResponse(id: request.id, outcome: outcome))
-                case .work(let work):
+                switch await admitting(admit, parameters) {
+                case .success(.answered(let result)):
+                    return .answer(JSONRPCResponse(id: request.id, outcome: .success(result)))
+                case .success(.running(let work)):
                     start(work, parameters.method, reply: reply(request.id))
                     return .started
+                case .failure(let error):
+                    return .answer(JSONRPCResponse(id: request.id, outcome: .failure(error)))
                 }
             }
         }
@@ -263,30 +227,18 @@ public actor Connection {
 
     // MARK: Running handlers
 
-    private enum Admitted {
-        case outcome(Result<JSONValue, JSONRPCError>)
-        case work(@Sendable () async throws -> JSONValue)
-    }
-
-    private func admitted(_ admit: MethodRegistry.Admit, _ parameters: Parameters) async -> Admitted {
+    /// Runs a method's admission step; a refusal there is its answer.
+    private func admitting(_ admit: MethodRegistry.Admit, _ parameters: Parameters) async -> Result<Admission, JSONRPCError> {
         do {
-            switch try await admit(parameters) {
-            case .answered(let result): return .outcome(.success(result))
-            case .running(let work): return .work(work)
-            }
+            return .success(try await admit(parameters))
         } catch {
-            return .outcome(.failure(Self.jsonRPCError(for: error, method: parameters.method, logger: logger)))
+            return .failure(Self.jsonRPCError(for: error, method: parameters.method, logger: logger))
         }
     }
 
-    private func start(_ work: @escaping @Sendable () async throws -> JSONValue, _ method: String, reply: Reply) {
-        nextKey += 1
-        let key = nextKey
-        let id: RequestID?? =
-            switch reply {
-            case .none: .none
-            case .single(let id), .batch(_, _, let id): .some(id)
-            }
+    private func start(_ work: @escaping @Sendable () async throws -> JSONValue, _ method: String, reply: ReplyTable.Reply) {
+        let key = replies.newKey()
+        let id = reply.id
         let logger = logger
         let task = Task.detached {
             let outcome = await Self.perform(work, method: method, logger: logger)
@@ -294,7 +246,7 @@ public actor Connection {
             let bytes = id.map { JSONRPCResponse(id: $0, outcome: outcome).serializedBytes }
             await self.complete(key, bytes)
         }
-        running[key] = Running(reply: reply, task: task)
+        replies.start(key, reply: reply, task: task)
         inFlight.take(1)
     }
 
@@ -324,39 +276,18 @@ public actor Connection {
     /// Claims the response of the running request `key`; a request already answered
     /// (cancelled at shutdown) is not answered again.
     private func complete(_ key: UInt64, _ response: [UInt8]?) {
-        guard let entry = running.removeValue(forKey: key) else { return }
+        guard case .some(let output) = replies.complete(key, response: response) else { return }
         inFlight.release(1)
-        deliverReply(entry.reply, response)
-        if running.isEmpty, let waiter = drainWaiter {
+        if let output { writer.send(output) }
+        if replies.runningCount == 0, let waiter = drainWaiter {
             drainWaiter = nil
             waiter.resume()
         }
     }
 
-    private func deliverReply(_ reply: Reply, _ response: [UInt8]?) {
-        guard let response else { return }
-        switch reply {
-        case .none:
-            break
-        case .single:
-            writer.send(response)
-        case .batch(let batchKey, let slot, _):
-            guard var batch = batches[batchKey] else { return }
-            while batch.slots.count <= slot { batch.slots.append(nil) }
-            batch.slots[slot] = response
-            batch.remaining -= 1
-            if batch.remaining == 0 && !batch.admitting {
-                batches[batchKey] = nil
-                sendBatch(batch.slots)
-            } else {
-                batches[batchKey] = batch
-            }
-        }
-    }
-
     private func finishRunning() async {
-        guard !running.isEmpty else { return }
-        logger.info("input ended; waiting up to \(options.shutdownGracePeriod) for \(running.count) running requests")
+        guard replies.runningCount > 0 else { return }
+        logger.info("input ended; waiting up to \(options.shutdownGracePeriod) for \(replies.runningCount) running requests")
         let gracePeriod = options.shutdownGracePeriod
         let timer = Task.detached {
             do { try await Task.sleep(for: gracePeriod) } catch { return }
@@ -370,21 +301,13 @@ public actor Connection {
 
     /// The grace period is over: cancel what still runs and answer it now.
     private func cancelRunning() {
-        let entries = running.sorted { $0.key < $1.key }
-        running = [:]
-        inFlight.release(entries.count)
-        if !entries.isEmpty {
-            logger.warning("cancelling \(entries.count) requests still running after the grace period")
+        let (tasks, output) = replies.claimAll { JSONRPCResponse(id: $0, error: .cancelledByShutdown).serializedBytes }
+        inFlight.release(tasks.count)
+        if !tasks.isEmpty {
+            logger.warning("cancelling \(tasks.count) requests still running after the grace period")
         }
-        for (_, entry) in entries {
-            entry.task.cancel()
-            switch entry.reply {
-            case .none:
-                break
-            case .single(let id), .batch(_, _, let id):
-                deliverReply(entry.reply, JSONRPCResponse(id: id, error: .cancelledByShutdown).serializedBytes)
-            }
-        }
+        for task in tasks { task.cancel() }
+        for bytes in output { writer.send(bytes) }
         if let waiter = drainWaiter {
             drainWaiter = nil
             waiter.resume()
@@ -395,15 +318,5 @@ public actor Connection {
 
     private func send(_ response: JSONRPCResponse) {
         writer.send { response.write(to: &$0) }
-    }
-
-    private func sendBatch(_ slots: [[UInt8]?]) {
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        for (index, slot) in slots.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: slot ?? [])
-        }
-        bytes.append(UInt8(ascii: "]"))
-        writer.send(bytes)
     }
 }

@@ -17,6 +17,8 @@ import Musl
 /// (a batch may take more than the limit: its line was already read). While one of our
 /// own requests awaits the client's answer the limit is lifted, since that answer comes
 /// on the same input and waiting for it with the reader stopped would deadlock.
+/// (pthreads rather than `Mutex`, the lock used elsewhere: the reader thread must sleep
+/// on a condition variable, which `Mutex` does not have.)
 final class InFlightLimit: @unchecked Sendable {
     // @unchecked: every stored var is read and written only between lock and unlock of
     // `mutex`; `condition` is only waited on with `mutex` held.

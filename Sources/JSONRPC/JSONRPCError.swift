@@ -77,7 +77,9 @@ extension JSONRPCError {
     /// must not come back three times in one error line.
     public static let maxEchoedMethodCharacters = 128
 
-    public static func methodNotFound(_ name: String) -> JSONRPCError {
+    /// - Parameter hint: a sentence that tells the caller where to find the methods
+    ///   (the host's to give: this layer knows none).
+    public static func methodNotFound(_ name: String, hint: String? = nil) -> JSONRPCError {
         // `message` stays short; `data.description` is what wrappers show a person
         // (Flutter's PlatformException.message), so it is a sentence.
         let method =
@@ -85,7 +87,7 @@ extension JSONRPCError {
             ? "\(name.prefix(maxEchoedMethodCharacters))… (\(name.utf8.count) bytes)" : name
         var error = protocolError(
             .methodNotFound, title: "Method not found",
-            dataCode: "METHOD_NOT_FOUND", description: "There is no method \"\(method)\" (rpc.discover lists the methods).",
+            dataCode: "METHOD_NOT_FOUND", description: "There is no method \"\(method)\"" + (hint.map { " (\($0))." } ?? "."),
             extra: ["method": .string(method)])
         error.message = "Method not found: \(method)"
         return error

@@ -1,3 +1,4 @@
+import Synchronization
 /// Input handed to a ``Connection`` by calls instead of read from a descriptor: the
 /// in-process transport (a host library's "here are some bytes" function).
 ///
@@ -18,8 +19,8 @@ public final class LineFeed: Sendable {
     private let continuation: AsyncStream<[LineEvent]>.Continuation
     /// Held for a whole `feed`: the lines of one call stay together and in order even
     /// when several threads feed at once.
-    private let state: Locked<State>
-    private let stopped = Locked(false)
+    private let state: Mutex<State>
+    private let stopped = Mutex(false)
 
     /// Takes `maxLineBytes` and `maxMessagesInFlight` from `options`; hand the same
     /// options to ``Connection/init(input:output:options:logger:)``.
@@ -27,7 +28,7 @@ public final class LineFeed: Sendable {
         // Unbounded buffering: the bound is the limit's, as for the reader thread.
         (batches, continuation) = AsyncStream.makeStream(of: [LineEvent].self, bufferingPolicy: .unbounded)
         inFlight = InFlightLimit(limit: options.maxMessagesInFlight)
-        state = Locked(State(framer: LineFramer(maxLineBytes: options.maxLineBytes)))
+        state = Mutex(State(framer: LineFramer(maxLineBytes: options.maxLineBytes)))
     }
 
     /// Frames `bytes` and queues every line they complete, first waiting (blocking the

@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Synchronization
 
 /// Reads lines from a file descriptor on a dedicated thread and delivers them as an
 /// `AsyncStream`.
@@ -28,8 +29,8 @@ public final class LineReader: Sendable {
     private let fileDescriptor: Int32
     private let maxLineBytes: Int
     private let limit: InFlightLimit?
-    private let started = Locked(false)
-    private let stopped = Locked(false)
+    private let started = Mutex(false)
+    private let stopped = Mutex(false)
 
     public convenience init(fileDescriptor: Int32, maxLineBytes: Int = LineFramer.defaultMaxLineBytes) {
         self.init(fileDescriptor: fileDescriptor, maxLineBytes: maxLineBytes, limit: nil)

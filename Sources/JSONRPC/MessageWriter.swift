@@ -1,3 +1,4 @@
+import Synchronization
 import Dispatch
 
 #if canImport(Darwin)
@@ -46,7 +47,7 @@ public final class MessageWriter: Sendable {
     }
 
     private let fileDescriptor: Int32
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let queue = DispatchQueue(label: "jsonrpc.writer")
     private let onClosed: @Sendable () -> Void
 

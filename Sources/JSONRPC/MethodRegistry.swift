@@ -23,8 +23,12 @@ public struct MethodRegistry: Sendable {
     }
 
     private var methods: [String: Method] = [:]
+    /// Where a caller of an unknown method can find the methods (see ``JSONRPCError/methodNotFound(_:hint:)``).
+    private let methodNotFoundHint: String?
 
-    public init() {}
+    public init(methodNotFoundHint: String? = nil) {
+        self.methodNotFoundHint = methodNotFoundHint
+    }
 
     /// Registers `name`. `parameters` are the parameter names in the order a client gives
     /// them by position (`["pushRegistrationId", "primary"]`).
@@ -48,7 +52,7 @@ public struct MethodRegistry: Sendable {
     /// Finds `method` and normalises `params` for it: the step that turns a request into
     /// a call, or into the error that answers it.
     public func resolve(method: String, params: JSONValue?) -> Result<(Admit, Parameters), JSONRPCError> {
-        guard let entry = methods[method] else { return .failure(.methodNotFound(method)) }
+        guard let entry = methods[method] else { return .failure(.methodNotFound(method, hint: methodNotFoundHint)) }
         let names = entry.parameterNames
         var values = JSONObject()
         switch params {

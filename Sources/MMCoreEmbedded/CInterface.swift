@@ -1,6 +1,7 @@
 import CMMCore
 import CoreService
 import JSONRPC
+import MMCoreBridge
 import MMCoreEngine
 
 #if canImport(Glibc)

@@ -63,8 +63,10 @@ public struct MobileAPIServer: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: HeaderSizeMiddleware())
         router.add(middleware: HostCheckMiddleware(address: address))
-        MobileRoutes(store: store, verifier: AccessTokenVerifier(now: configuration.now), address: address)
-            .register(on: router)
+        let callers = MobileCallers(store: store, verifier: AccessTokenVerifier(now: configuration.now))
+        MobileRoutes(store: store, callers: callers, address: address).register(on: router)
+        EventRoutes(store: store, callers: callers).register(on: router)
+        InboxRoutes(store: store, callers: callers).register(on: router)
         AdminRoutes(
             store: store, requestLog: requestLog, faults: faults, adminToken: configuration.adminToken,
             now: configuration.now

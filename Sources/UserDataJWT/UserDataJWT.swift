@@ -30,7 +30,7 @@ public struct UserDataJWT: Sendable {
     public var subject: String? { claims["sub"]?.stringValue }
 
     /// Parses `token` and checks its structure, without looking at the clock: the size,
-    /// then the table of `jwt.md` in order, with the character check after rows 1 and 2.
+    /// then the table of `docs/contract/jwt.md` in order, with the character check after rows 1 and 2.
     ///
     /// - Throws: ``UserDataJWTError`` with ``UserDataJWTError/Code/structureInvalid``.
     public init(parsing token: String) throws(UserDataJWTError) {

@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 
 #if canImport(Darwin)
@@ -140,27 +141,14 @@ private enum Timestamp {
 }
 
 /// The last second's text, shared by the threads that log.
-private final class SecondCache: @unchecked Sendable {
-    // @unchecked: `second` and `text` are only read or written between lock and unlock.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var second = time_t(-1)
-    private var text = ""
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
+private final class SecondCache: Sendable {
+    private let cached = Mutex((second: time_t(-1), text: ""))
 
     func text(for second: time_t) -> String? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return self.second == second ? text : nil
+        cached.withLock { $0.second == second ? $0.text : nil }
     }
 
     func store(_ text: String, for second: time_t) {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        self.second = second
-        self.text = text
+        cached.withLock { $0 = (second, text) }
     }
 }

@@ -2,6 +2,7 @@ import CoreService
 import JSON
 import JSONRPC
 import Logging
+import MMCoreBridge
 import MMCoreEngine
 
 #if canImport(Darwin)

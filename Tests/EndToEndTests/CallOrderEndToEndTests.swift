@@ -2,9 +2,9 @@ import Foundation
 import JSON
 import Testing
 
-/// Calls take effect in the order they were written (`bridge-contract.md`, first
-/// section): requests written back to back, without waiting for answers, as a Cordova or
-/// React Native app does when it does not chain callbacks.
+/// Calls take effect in the order they were written (`docs/contract/call-order.md`,
+/// "The serial lane"): requests written back to back, without waiting for answers, as a
+/// Cordova or React Native app does when it does not chain callbacks.
 @Suite(.serialized) struct CallOrderEndToEndTests {
     /// Writes every request at once, then reads until each has its response.
     static func pipeline(_ core: CoreProcess, _ requests: [(method: String, params: JSONValue)], prefix: String)

@@ -29,7 +29,8 @@ struct CodegenTests {
         let declarations = directory.appendingPathComponent("mmcore.d.ts")
         try Data(generated.stdout.utf8).write(to: declarations)
         for name in ["interface UserData", "interface Installation", "interface ErrorData", "interface MobileMessagingMethods",
-                     "interface MobileMessagingEvents", "requestUserDataJwt", "\"JWT_TOKEN_EXPIRED\"", "\"rpc.discover\""] {
+                     "interface MobileMessagingEvents", "requestUserDataJwt", "\"JWT_TOKEN_EXPIRED\"", "\"rpc.discover\"",
+                     "interface Inbox", "interface InboxMessage", "interface InboxFilterOptions", "\"JWT_TOKEN_SUBJECT_MISMATCH\""] {
             #expect(generated.stdout.contains(name), "the declarations lack \(name)")
         }
         try FileManager.default.copyItem(at: Self.codegen.appendingPathComponent("usage.ts"), to: directory.appendingPathComponent("usage.ts"))

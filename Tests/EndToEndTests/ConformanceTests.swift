@@ -347,7 +347,7 @@ struct ConformanceTests {
         let core = try CoreProcess(arguments: ["--list-methods"])
         #expect(try await core.waitForExit().status == 0)
         let served = Set(String(decoding: core.standardOutputBytes, as: UTF8.self).split(separator: "\n").map(String.init))
-        #expect(served.count == 15)
+        #expect(served.count == 18)
         #expect(served.subtracting(schemaMethods).isEmpty, "served but not in the schema: \(served.subtracting(schemaMethods))")
         #expect(schemaMethods.subtracting(served) == ["rpc.discover"], "in the schema but not served: \(schemaMethods.subtracting(served))")
     }

@@ -300,7 +300,7 @@ import Testing
         defer { harness.terminate() }
         try await harness.initializeAndRegister()
         _ = try await harness.call("personalize", [["userIdentity": ["externalUserId": "offline"]]])
-        server.stop()
+        await server.stop()
         let save = try await harness.call("fetchUser")
         #expect(save.errorCode == "NETWORK_ERROR", "\(save)")
         let depersonalize = try await harness.call("depersonalize")

@@ -3,9 +3,9 @@ import JSON
 import Testing
 
 /// The service moves an application to another base URL with `New-Base-URL`
-/// (`mobile-api.md`, "Dynamic base URL"): two mmservers on one database play two data
-/// centres of one service; the first steers the application to the second, and a
-/// running mmcore follows, and stays there after a restart.
+/// (`docs/contract/mobile-api.md`, "Dynamic base URL"): two mmservers on one database
+/// play two data centres of one service; the first steers the application to the
+/// second, and a running mmcore follows, and stays there after a restart.
 @Suite struct DynamicBaseURLEndToEndTests {
     @Test func aRunningCoreMovesToTheSecondServerAndStaysThereAfterARestart() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("mmserver-shared-\(UUID().uuidString).sqlite")

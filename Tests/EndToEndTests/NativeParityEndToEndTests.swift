@@ -106,7 +106,8 @@ import Testing
         }
     }
 
-    /// jwt.md row 1: only null and "" clear the token; a blank one is kept and refused.
+    /// Only null and "" clear the token; a blank one is kept and refused
+    /// (`docs/contract/jwt.md`, "Setting, clearing and dropping the token").
     @Test func aBlankTokenIsRefusedWithNothingSent() async throws {
         try await Self.run { harness in
             try await harness.initializeAndRegister()

@@ -99,7 +99,7 @@ import Testing
         let harness = try await CoreHarness.start(server: server)
         defer { harness.terminate() }
         let id = try await harness.initializeAndRegister(configuration: Self.fastRetries)
-        server.stop()
+        await server.stop()
 
         let saved = try await harness.call("saveUser", [["firstName": "Offline"]])
         #expect(saved.errorCode == "NETWORK_ERROR", "\(saved)")
@@ -111,7 +111,7 @@ import Testing
         let port = server.url.port ?? 0
         let restarted = try await ServerProcess.start(
             arguments: ["--db", database.path, "--port", String(port)], adminToken: server.adminToken)
-        defer { restarted.stop() }
+        defer { restarted.terminate() }
         let user = try await harness.core.waitForEvent("userUpdated", timeout: .seconds(12))
         #expect(user["payload"]?["firstName"] == "Offline")
         let updated = try await harness.core.waitForEvent("installationUpdated", timeout: .seconds(12))

@@ -2,7 +2,7 @@ import Foundation
 import JSON
 import Testing
 
-/// The `examples` of every method in schema/openrpc.json, replayed against a live mmcore
+/// The `examples` and `x-error-examples` of every method in schema/openrpc.json, replayed against a live mmcore
 /// and mmserver (a JWT_ONLY application): each result or error must match the example in
 /// shape (see ``JSONShape``), so the examples cannot drift from the real behaviour.
 ///
@@ -38,7 +38,10 @@ struct SchemaExamplesReplayTests {
         for method in try schema()["methods"]?.arrayValue ?? [] {
             let name = method["name"]?.stringValue ?? ""
             let declared = (method["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-            for example in method["examples"]?.arrayValue ?? [] {
+            // `examples` show results; `x-error-examples` show error responses (an OpenRPC 1.3
+            // example without a result would read as a notification).
+            let shown = (method["examples"]?.arrayValue ?? []) + (method["x-error-examples"]?.arrayValue ?? [])
+            for example in shown {
                 let given = (example["params"]?.arrayValue ?? []).compactMap { param -> (String, JSONValue)? in
                     guard let paramName = param["name"]?.stringValue else { return nil }
                     return (paramName, param["value"] ?? .null)
@@ -46,7 +49,7 @@ struct SchemaExamplesReplayTests {
                 let ordered = given.sorted { (declared.firstIndex(of: $0.0) ?? .max) < (declared.firstIndex(of: $1.0) ?? .max) }
                 examples.append(Example(
                     method: name, name: example["name"]?.stringValue ?? "", params: ordered.map { (name: $0.0, value: $0.1) },
-                    result: example["result"]?["value"], error: example["x-error"]))
+                    result: example["result"]?["value"], error: example["error"]))
             }
         }
         return examples
@@ -58,13 +61,18 @@ struct SchemaExamplesReplayTests {
         for method in schema["methods"]?.arrayValue ?? [] {
             let name = method["name"]?.stringValue ?? "?"
             let examples = method["examples"]?.arrayValue ?? []
+            let errorExamples = method["x-error-examples"]?.arrayValue ?? []
             #expect(!examples.isEmpty, "\(name) has no examples")
-            #expect(examples.contains { $0["result"] != nil }, "\(name) has no example with a result")
             let declared = Set((method["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
-            for example in examples {
+            for example in examples + errorExamples {
                 let names = Set((example["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
                 #expect(names.isSubset(of: declared), "\(name) / \(example["name"]?.stringValue ?? "?") names unknown params")
-                #expect((example["result"] == nil) != (example["x-error"] == nil), "\(name): an example shows a result or an x-error")
+            }
+            for example in examples {
+                #expect(example["result"] != nil, "\(name) / \(example["name"]?.stringValue ?? "?"): an example without a result reads as a notification; error examples go in x-error-examples")
+            }
+            for example in errorExamples {
+                #expect(example["error"] != nil && example["result"] == nil, "\(name) / \(example["name"]?.stringValue ?? "?"): an x-error-examples entry shows an error and no result")
             }
         }
     }
@@ -160,6 +168,29 @@ struct SchemaExamplesReplayTests {
             literals[Self.exampleOtherPushRegistrationId] = .string(other)
             try await replay("depersonalizeInstallation", "depersonalizeInstallation")
             try await replay("depersonalizeInstallation", "depersonalizeInstallation of this installation")
+
+            // The inbox: a message put into ada's inbox by the admin API, fetched with her
+            // token, marked seen; the refusals are answered before anything is sent.
+            let put = try await harness.server.admin(
+                "POST", "/admin/applications/\(harness.application.code)/inbox/ada",
+                json: [
+                    "messageId": "6a2f1c9e-message-1", "title": "Spring sale", "body": "20% off until Sunday", "topic": "promotions",
+                    "customPayload": ["offer": "spring"], "sentTimestamp": 1_710_154_800_000,
+                ])
+            #expect(put.status == 201, "\(put.body)")
+            let inboxJWT = try #require(examples.first { $0.method == "fetchInboxMessages" && $0.name == "fetchInboxMessages" }?.params.first?.value.stringValue)
+            literals[inboxJWT] = .string(try await harness.token(for: "ada"))
+            try await replay("fetchInboxMessages", "fetchInboxMessages")
+            // Without a token the application must allow it (this harness's is JWT_ONLY).
+            let allow = try await harness.server.admin(
+                "PATCH", "/admin/applications/\(harness.application.code)", json: ["userDataAuthorization": "ALLOW_ALL"])
+            #expect(allow.status == 200, "\(allow.body)")
+            try await replay("fetchInboxMessagesWithoutToken", "fetchInboxMessagesWithoutToken with several topics")
+            try await replay("setInboxMessagesSeen", "setInboxMessagesSeen")
+            _ = try await harness.server.admin(
+                "PATCH", "/admin/applications/\(harness.application.code)", json: ["userDataAuthorization": "JWT_ONLY"])
+            try await replay("fetchInboxMessages", "fetchInboxMessages with another person's token")
+            try await replay("setInboxMessagesSeen", "setInboxMessagesSeen with no ids")
 
             try await replay("depersonalize", "depersonalize")
             try await replay("setUserDataJwt", "setUserDataJwt null clears the token")

@@ -25,7 +25,7 @@ struct ServerLiveConfigPageTests {
     func rendersProfilesKeysPeopleAndInstallations() async throws {
         try #require(Self.browser != nil, "chromium is required under CI: run scripts/setup")
         let server = try await ServerProcess.start()
-        defer { server.stop() }
+        defer { server.terminate() }
         let created = try await server.admin(
             "POST", "/admin/applications", json: ["code": "page-app", "name": "<b>bold</b> app", "userDataAuthorization": "JWT_ONLY"])
         #expect(created.status == 201)
@@ -72,7 +72,7 @@ struct ServerLiveConfigPageTests {
     func clickThroughJWTOnlyAndKeyRevocation() async throws {
         try #require(Self.canClick, "chromium, chromedriver and python3 selenium are required under CI: run scripts/setup")
         let server = try await ServerProcess.start()
-        defer { server.stop() }
+        defer { server.terminate() }
         _ = try await server.admin("POST", "/admin/applications", json: ["code": "first-app", "userDataAuthorization": "ALLOW_ALL"])
         let created = try await server.admin(
             "POST", "/admin/applications", json: ["code": "click-app", "name": "Click", "userDataAuthorization": "ALLOW_ALL"])

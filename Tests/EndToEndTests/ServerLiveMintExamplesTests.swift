@@ -29,7 +29,7 @@ struct ServerLiveMintExamplesTests {
 
     func check(interpreter: String, script: String) async throws {
         let server = try await ServerProcess.start()
-        defer { server.stop() }
+        defer { server.terminate() }
         let app = try await server.createApplication(authorization: "JWT_ONLY")
         let pushRegId = try await server.registerInstallation(applicationCode: app.code)
         let path = Self.examples.appendingPathComponent(script).path

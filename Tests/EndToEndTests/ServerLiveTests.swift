@@ -7,7 +7,7 @@ import Testing
 struct ServerLiveTests {
     @Test func jwtOnlyFlowWithMintedToken() async throws {
         let server = try await ServerProcess.start()
-        defer { server.stop() }
+        defer { server.terminate() }
         let app = try await server.createApplication(authorization: "JWT_ONLY")
         let pushRegId = try await server.registerInstallation(applicationCode: app.code)
         let token = try await ServerProcess.mintToken(
@@ -40,7 +40,7 @@ struct ServerLiveTests {
         #expect(logged.first?["status"] == 401)
 
         // The token never reaches a log line.
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         #expect(!server.log().contains(token))
         #expect(!server.log().contains(token.split(separator: ".")[2]))
     }
@@ -54,10 +54,10 @@ struct ServerLiveTests {
         let first = try await ServerProcess.start(arguments: ["--db", database])
         let app = try await first.createApplication(authorization: "JWT_ONLY", code: "persisted-app")
         let pushRegId = try await first.registerInstallation(applicationCode: app.code)
-        #expect(first.stop() == 0)
+        #expect(await first.stop() == 0)
 
         let second = try await ServerProcess.start(arguments: ["--db", database])
-        defer { second.stop() }
+        defer { second.terminate() }
         let application = try await second.admin("GET", "/admin/applications/persisted-app")
         #expect(application.status == 200)
         #expect(application.body["userDataAuthorization"] == "JWT_ONLY")
@@ -74,7 +74,7 @@ struct ServerLiveTests {
 
     @Test func printsURLThenConfigurationPage() async throws {
         let server = try await ServerProcess.start()
-        defer { server.stop() }
+        defer { server.terminate() }
         #expect(server.url.absoluteString.hasPrefix("http://127.0.0.1:"))
         let page = try await server.request("GET", "/config")
         #expect(page.status == 200)
@@ -86,7 +86,7 @@ struct ServerLiveTests {
 
     @Test func appCreateCommand() async throws {
         let server = try await ServerProcess.start()
-        defer { server.stop() }
+        defer { server.terminate() }
         let output = try await ServerProcess.run([
             "app", "create", "--server", server.url.absoluteString, "--admin-token", server.adminToken,
             "--code", "cli-app", "--authorization", "DISALLOW_ALL",

@@ -5,7 +5,8 @@ import Testing
 
 /// Every call has one deadline for the whole exchange (connect, headers and body): a
 /// server that stalls or trickles its body is answered `TIMEOUT` within it, the change is
-/// kept, and the calls behind it go on (`bridge-contract.md`, "Talking to the Mobile API").
+/// kept, and the calls behind it go on (`docs/contract/mobile-api.md`, "Talking to the
+/// Mobile API").
 /// Through the spawned mmcore against a loopback server that misbehaves on purpose.
 @Suite(.serialized) struct StallEndToEndTests {
     static let registered = HostileServer.Behaviour.respond(
@@ -53,7 +54,7 @@ import Testing
     @Test(arguments: Stall.allCases)
     func aStalledBodyIsATimeoutWithinTheDeadlineAndTheNextCallGoesOn(stall: Stall) async throws {
         let server = try HostileServer(Self.registeringThen(stall.behaviour), holdLimit: .seconds(30))
-        defer { server.stop() }
+        defer { server.shutDown() }
         let (core, directory) = try await Self.startCore(server, timeout: 2)
         do {
             _ = try await core.waitForEvent("registrationUpdated")
@@ -89,7 +90,7 @@ import Testing
 
     @Test func aStalledFirstRegistrationRecoversOnceTheServerAnswers() async throws {
         let server = try HostileServer(.stallAfterHeaders(contentLength: 100), holdLimit: .seconds(30))
-        defer { server.stop() }
+        defer { server.shutDown() }
         let (core, directory) = try await Self.startCore(server, timeout: 1, retry: 0.2)
         do {
             // The first attempt stalls; calls meanwhile fail without hanging.
@@ -112,11 +113,11 @@ import Testing
     @Test(arguments: ["redirect", "captivePortal"])
     func aRedirectOrAPortalPageKeepsTheChangePending(kind: String) async throws {
         let elsewhere = try HostileServer(Self.user)
-        defer { elsewhere.stop() }
+        defer { elsewhere.shutDown() }
         let answer: HostileServer.Behaviour =
             kind == "redirect" ? .redirect(to: elsewhere.baseURL + "/mobile/1/appinstance/hostile-1/user") : .captivePortal
         let server = try HostileServer(Self.registeringThen(answer))
-        defer { server.stop() }
+        defer { server.shutDown() }
         let (core, directory) = try await Self.startCore(server, timeout: 5)
         do {
             _ = try await core.waitForEvent("registrationUpdated")

@@ -13,7 +13,7 @@ struct WrapperExamplesTests {
     static func runNodeExample(_ script: String) async throws -> [JSONValue] {
         let node = try #require(ExternalTools.node, "node is not on PATH (scripts/setup)")
         let server = try await ServerProcess.start()
-        defer { server.stop() }
+        defer { server.terminate() }
         let app = try await server.createApplication(authorization: "JWT_ONLY")
         let run = try await ServerProcess.runProgram("/usr/bin/env", [
             "MMCORE_BIN=\(CoreProcess.executableURL.path)", node, examples.appendingPathComponent(script).path,

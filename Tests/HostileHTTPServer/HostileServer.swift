@@ -12,8 +12,9 @@ import Synchronization
 /// cannot stall a body or trickle bytes).
 ///
 /// Listens on 127.0.0.1 on a port the kernel picks; every connection gets its own thread
-/// with blocking I/O polled every 20 ms, so ``stop()`` ends everything within
-/// milliseconds. A stalled answer is held at most ``holdLimit`` (60 s by default), so a
+/// (never one of the cooperative pool's) with blocking I/O polled every 20 ms, so
+/// ``stop()`` ends everything within milliseconds, and waits for that without holding a
+/// thread. A stalled answer is held at most ``holdLimit`` (60 s by default), so a
 /// test of a missing deadline fails slowly instead of hanging the suite. Use ``withHostileServer(_:_:)``,
 /// which stops the server whatever the test does.
 public final class HostileServer: Sendable {
@@ -69,6 +70,8 @@ public final class HostileServer: Sendable {
         var requestHeads: [String] = []
         /// Open connection descriptors, shut down by `stop()` to wake their threads.
         var open: Set<Int32> = []
+        /// Waits in ``stop()`` for the last thread to end.
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     public let port: UInt16
@@ -99,16 +102,39 @@ public final class HostileServer: Sendable {
         }
     }
 
-    /// Stops accepting, breaks every open connection and waits (briefly) until every
-    /// thread has ended; afterwards the port refuses connections.
-    public func stop() {
+    /// Stops accepting, breaks every open connection and waits (at most 5 s, suspended,
+    /// not blocking a thread) until every thread has ended; afterwards the port refuses
+    /// connections.
+    public func stop() async {
+        shutDown()
+        let timer = Task { [self] in
+            try await Task.sleep(for: .seconds(5))
+            let late = state.withLock { state in
+                defer { state.stopWaiters = [] }
+                return state.stopWaiters
+            }
+            for waiter in late { waiter.resume() }
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.threads == 0 { return true }
+                state.stopWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Stops accepting and breaks every open connection without waiting: the threads end
+    /// on their own within milliseconds. For a `defer`, which cannot await; a test that
+    /// needs the port closed awaits ``stop()``.
+    public func shutDown() {
         let open = state.withLock { state in
             state.stopped = true
             return state.open
         }
         for descriptor in open { shutdown(descriptor, Int32(SHUT_RDWR)) }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while state.withLock({ $0.threads }) > 0, ContinuousClock.now < deadline { usleep(1000) }
     }
 
     // MARK: - Threads
@@ -119,10 +145,20 @@ public final class HostileServer: Sendable {
         state.withLock { $0.threads += 1 }
         let started = startPOSIXThread { [self] in
             body()
-            state.withLock { $0.threads -= 1 }
+            threadEnded()
         }
-        if !started { state.withLock { $0.threads -= 1 } }
+        if !started { threadEnded() }
         return started
+    }
+
+    private func threadEnded() {
+        let waiters = state.withLock { state in
+            state.threads -= 1
+            guard state.threads == 0 else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.stopWaiters = [] }
+            return state.stopWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     private func acceptLoop() {
@@ -346,8 +382,14 @@ public func withHostileServer<T>(_ behaviour: HostileServer.Behaviour, holdLimit
     async throws -> T
 {
     let server = try HostileServer(behaviour, holdLimit: holdLimit)
-    defer { server.stop() }
-    return try await body(server)
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
+    }
 }
 
 /// Runs `body` on a new detached POSIX thread (the server's blocking I/O must not hold

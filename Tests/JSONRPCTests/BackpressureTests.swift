@@ -1,3 +1,4 @@
+import Synchronization
 import JSON
 import Testing
 
@@ -18,7 +19,7 @@ private actor ConcurrencyProbe {
 
 /// The connection, for handlers that call back to the client (set once it exists).
 private final class ConnectionSlot: Sendable {
-    let value = Locked<Connection?>(nil)
+    let value = Mutex<Connection?>(nil)
 }
 
 /// Input backpressure (`Options.maxMessagesInFlight`): the reader stops reading while the

@@ -1,5 +1,6 @@
 import JSON
 import Logging
+import TestSupport
 import Testing
 
 @testable import JSONRPC
@@ -9,7 +10,7 @@ import Testing
 private final class FedConnection: Sendable {
     let connection: Connection
     let feed: LineFeed
-    let output = LineInbox()
+    let output = LineQueue()
     let serving: Task<Void, Never>
     private let pumping: Task<Void, Never>
     private let delivered: AsyncStream<[UInt8]>.Continuation
@@ -24,7 +25,7 @@ private final class FedConnection: Sendable {
         let callbacks = CallbackOutput { message in delivered.yield(message) }
         let output = output
         pumping = Task {
-            for await message in messages { await output.push(message) }
+            for await message in messages { output.push(message) }
         }
         connection = Connection(input: feed, output: callbacks, options: options, logger: logger)
         var registry = MethodRegistry()

@@ -39,7 +39,9 @@ import Testing
     @Test func methodNotFoundNamesTheMethod() {
         let error = JSONRPCError.methodNotFound("foobar")
         #expect(error.message == "Method not found: foobar")
-        #expect(error.data?["description"] == "There is no method \"foobar\" (rpc.discover lists the methods).")
+        #expect(error.data?["description"] == "There is no method \"foobar\".")
+        let hinted = JSONRPCError.methodNotFound("foobar", hint: "rpc.discover lists the methods")
+        #expect(hinted.data?["description"] == "There is no method \"foobar\" (rpc.discover lists the methods).")
         #expect(error.data?["method"] == "foobar")
     }
 

@@ -8,7 +8,7 @@ import Testing
     @Test func aRefusedConnectionIsANetworkError() async throws {
         // Bind a port, then stop listening, so nothing listens there.
         let stopped = try HostileServer(.silent)
-        stopped.stop()
+        await stopped.stop()
         let port = stopped.port
         let transport = AsyncHTTPClientTransport()
         let error = await caught {
@@ -25,7 +25,7 @@ import Testing
     @Test func noAnswerWithinTheTimeoutIsATimeout() async throws {
         // Reads the request and never answers.
         let listener = try HostileServer(.silent)
-        defer { listener.stop() }
+        defer { listener.shutDown() }
         let transport = AsyncHTTPClientTransport()
         let started = ContinuousClock.now
         await #expect(throws: HTTPTransportError.timeout) {
@@ -40,7 +40,7 @@ import Testing
 
     @Test func theClientMapsItToTheCoresCodes() async throws {
         let listener = try HostileServer(.silent)
-        defer { listener.stop() }
+        defer { listener.shutDown() }
         let client = MobileAPIClient(
             configuration: Configuration(
                 applicationCode: "app-1", backendBaseURL: "http://127.0.0.1:\(listener.port)", requestTimeoutSeconds: 0.3),

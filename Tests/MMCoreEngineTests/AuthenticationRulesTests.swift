@@ -17,7 +17,7 @@ import Testing
 
     /// A registered session holding a token whose user calls the fake server refuses
     /// with 401 while `refusing` is on (it starts on).
-    func sessionWithRefusedToken(_ harness: Harness) async throws -> (session: Session, refusing: Locked<Bool>) {
+    func sessionWithRefusedToken(_ harness: SessionHarness) async throws -> (session: Session, refusing: Locked<Bool>) {
         let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
         let refusing = Locked(true)
         Self.refuseUserCalls(harness.api, while: refusing)
@@ -29,12 +29,12 @@ import Testing
         for _ in 0..<10 { _ = await caughtError { try await session.fetchUser() } }
     }
 
-    func userRequests(_ harness: Harness, since: Int = 0) -> [RecordedRequest] {
+    func userRequests(_ harness: SessionHarness, since: Int = 0) -> [RecordedRequest] {
         harness.api.requests(since: since).filter { $0.path.hasSuffix("/user") || $0.path.hasSuffix("/personalize") }
     }
 
     @Test func aQueuedChangeRefusedForItsTokenWaitsForANewToken() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
         _ = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func tenConsecutiveFailuresPauseJWTCallsWithoutSending() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let (session, _) = try await sessionWithRefusedToken(harness)
         for _ in 0..<10 {
             #expect(await caughtError { try await session.fetchUser() }?.code == "ACCESS_TOKEN_INVALID")
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func aSuccessResetsTheCount() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let (session, refusing) = try await sessionWithRefusedToken(harness)
         for _ in 0..<9 { _ = await caughtError { try await session.fetchUser() } }
         refusing.withLock { $0 = false }
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func aNewTokenEndsThePause() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let (session, refusing) = try await sessionWithRefusedToken(harness)
         await refuseTenTimes(session)
         #expect(await caughtError { try await session.fetchUser() }?.code == "AUTHENTICATION_PAUSED")
@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func theNextSessionEndsThePause() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let (first, refusing) = try await sessionWithRefusedToken(harness)
         await refuseTenTimes(first)
         #expect(await caughtError { try await first.fetchUser() }?.code == "AUTHENTICATION_PAUSED")
@@ -128,7 +128,7 @@ import Testing
     }
 
     @Test func depersonalizeDeletesAChangeFailingForItsToken() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.token())])
         _ = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
@@ -150,13 +150,13 @@ import Testing
     }
 
     @Test func depersonalizeDeletesAChangeWhoseTokenExpiredWhileQueued() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession(
-            ["userDataJwt": .string(TokenFactory.token(exp: TokenFactory.now + 60))], retryPolicy: Harness.slowRetries)
+            ["userDataJwt": .string(TokenFactory.token(exp: TokenFactory.now + 60))], retryPolicy: SessionHarness.slowRetries)
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
         fault.set(nil)
-        harness.clock.time.withLock { $0 += 120 }  // the token expires while the change waits
+        harness.clock.advance(120)  // the token expires while the change waits
 
         let before = harness.api.requestCount
         #expect(try await session.depersonalize() == "success")

@@ -1,4 +1,5 @@
 import JSON
+import MMCoreBridge
 import Testing
 
 @testable import MMCoreEngine
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func eventsGoOutBeforeThePersonChangesAndAfterItTheNextOnesGoToTheNewPerson() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(Self.never)
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func eventsSubmittedAfterAPersonalizeIsWrittenWaitForIt() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(.milliseconds(1))
@@ -43,9 +44,9 @@ import Testing
         // while personalize is still on the lane, and must not overtake it.
         _ = try await session.submitEvent(["definitionId": "before"])
         let personalize = try Personalize(arguments: BridgeArguments(["context": ["userIdentity": ["externalUserId": "ada"]]]))
-        let admitted = await personalize.admit(on: session)
+        let admitted = try await session.admitInOrder([personalize])
         _ = try await session.submitEvent(["definitionId": "after"])
-        _ = try await admitted.value()
+        _ = try await admitted[0].value()
         #expect(await endpoint.wait(forEvents: 2))
         #expect(endpoint.definitionIds == ["before", "after"])
         #expect(endpoint.all.map(\.person) == [nil, "ada"])
@@ -53,9 +54,9 @@ import Testing
     }
 
     @Test func aPersonalizeFailsWhenEarlierEventsCannotBeSentAndSendsNothing() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         await session.useEventTiming(Self.never)
         _ = try await session.submitEvent(["definitionId": "before"])
         endpoint.set(.network)
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func eventsAroundAPendingDepersonalizeKeepTheirSidesThroughTheRetry() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(.milliseconds(20))
@@ -97,9 +98,9 @@ import Testing
     }
 
     @Test func aPendingDepersonalizeStillSeparatesTheEventsAfterARestart() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
-        let first = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let first = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         await first.useEventTiming(Self.never)
         _ = try await first.personalize(["userIdentity": ["externalUserId": "ada"]])
         endpoint.set(.network)
@@ -111,7 +112,7 @@ import Testing
 
         endpoint.set(nil)
         endpoint.depersonalizeFault.withLock { $0 = nil }
-        let second = harness.makeSession(retryPolicy: Harness.slowRetries)
+        let second = harness.makeSession(retryPolicy: SessionHarness.slowRetries)
         try await second.initialize(harness.configuration())
         #expect(await harness.events.wait(for: .depersonalized) != nil)
         #expect(await endpoint.wait(forEvents: 2))
@@ -121,7 +122,7 @@ import Testing
     }
 
     @Test func depersonalizeDoesNotDropHeldEvents() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(Self.never)

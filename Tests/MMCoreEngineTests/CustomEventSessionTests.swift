@@ -13,7 +13,7 @@ import Testing
     static let stamped = "2027-01-15T08:00:00Z"  // TokenFactory.now
 
     @Test func anEventIsOnDiskBeforeTheAnswerThenSentInOneBatchAfterTheQuietPeriod() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(.milliseconds(300))
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func eventsSubmittedBeforeTheRegistrationAreSentOnceItCompletes() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let registrationDown = Locked(true)
         let endpoint = FakeEventsEndpoint()
         harness.api.setHook { request in
@@ -70,7 +70,7 @@ import Testing
 
     @Test(arguments: [FakeEventsEndpoint.Fault.network, .status(500, "INTERNAL_ERROR"), .status(503, "SERVICE_UNAVAILABLE"), .status(429, "TOO_MANY_REQUESTS")])
     func aTransientFailureKeepsTheBatchForARetryAfterABackoff(fault: FakeEventsEndpoint.Fault) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(.milliseconds(20))
@@ -88,7 +88,7 @@ import Testing
 
     @Test(arguments: [(400, "REQUEST_FORMAT_INVALID"), (404, "NO_REGISTRATION"), (413, "PAYLOAD_TOO_LARGE")])
     func aBatchRefusedForGoodIsDroppedWithAnEvent(status: Int, messageId: String) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(.milliseconds(50))
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func retryAfterIsHonoured() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(.milliseconds(10))
@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func theCapRefusesTheNextEventAndDropsNothingHeld() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(Self.never)
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func anAcceptedEventSurvivesAKillRightAfterTheAnswer() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(Self.never)
@@ -160,7 +160,7 @@ import Testing
         runShell("cp -a '\(harness.directory.stateDirectory)' '\(copy.stateDirectory)'")
         let restarted = Session(
             stateDirectory: copy.stateDirectory, transport: harness.api, events: harness.events, logger: quietLogger,
-            clock: harness.clock.wallClock, retryPolicy: Harness.fastRetries)
+            clock: harness.clock.wallClock, retryPolicy: SessionHarness.fastRetries)
         try await restarted.initialize(harness.configuration())
         #expect(await endpoint.wait(forEvents: 1))
         #expect(endpoint.events == [["definitionId": "survivor", "date": .string(Self.stamped), "properties": ["on": "2024-03-01T00:00:00Z"]]])
@@ -170,7 +170,7 @@ import Testing
     }
 
     @Test func cleanupDropsHeldEvents() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         await session.useEventTiming(.milliseconds(200))
@@ -184,7 +184,7 @@ import Testing
     }
 
     @Test func submitEventBeforeInitIsNotInitialized() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = harness.makeSession()
         #expect(await caughtError { try await session.submitEvent(["definitionId": "a"]) }?.code == "NOT_INITIALIZED")
         #expect(await caughtError { try await session.submitEventImmediately(["definitionId": "a"]) }?.code == "NOT_INITIALIZED")
@@ -192,7 +192,7 @@ import Testing
     }
 
     @Test func aMalformedEventIsInvalidParamsAndNothingIsKept() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let error = await caught { try await session.submitEvent(["definitionId": "", "properties": ["a": 1]]) }
         #expect((error as? InvalidParameter)?.field == "event.definitionId")
@@ -203,7 +203,7 @@ import Testing
     // MARK: submitEventImmediately
 
     @Test func submitEventImmediatelySendsOneValidatedEventAndAnswersNull() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         #expect(try await session.submitEventImmediately(["definitionId": "purchase", "properties": ["paid": true]]) == .null)
@@ -220,7 +220,7 @@ import Testing
         (.network, "NETWORK_ERROR", nil), (.status(503, "SERVICE_UNAVAILABLE"), "SERVICE_UNAVAILABLE", 503),
     ] as [(FakeEventsEndpoint.Fault, String, Int?)])
     func submitEventImmediatelyAnswersTheFailureAndKeepsNothing(fault: FakeEventsEndpoint.Fault, code: String, status: Int?) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = try await harness.registeredSession()
         endpoint.set(fault)
@@ -237,7 +237,7 @@ import Testing
     }
 
     @Test func submitEventImmediatelyWaitsForTheRegistration() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let endpoint = FakeEventsEndpoint.install(on: harness.api)
         let session = harness.makeSession()
         try await session.initialize(harness.configuration())

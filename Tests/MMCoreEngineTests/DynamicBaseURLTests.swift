@@ -3,9 +3,10 @@ import Testing
 
 @testable import MMCoreEngine
 
-/// The Mobile API's dynamic base URL (`mobile-api.md`): a `New-Base-URL` header moves
-/// every later request and survives a restart; host-not-found falls back to the
-/// configured URL; with the production URL only, `GET /mobile/1/baseurl` once a day.
+/// The Mobile API's dynamic base URL (`docs/contract/mobile-api.md`, "Dynamic base URL"):
+/// a `New-Base-URL` header moves every later request and survives a restart;
+/// host-not-found falls back to the configured URL; with the production URL only,
+/// `GET /mobile/1/baseurl` once a day.
 @Suite struct DynamicBaseURLTests {
     static let moved = "https://moved.test"
 
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func aNewBaseURLHeaderMovesLaterRequestsAndSurvivesARestart() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api)
         _ = try await session.saveUser(["firstName": "Ada"])  // answered with New-Base-URL
@@ -41,7 +42,7 @@ import Testing
 
     @Test(arguments: ["http://moved.test", "https://user:secret@moved.test", "not a url", ""])
     func aNewBaseURLThatBreaksTheRulesIsIgnored(header: String) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api, to: header)
         _ = try await session.saveUser(["firstName": "Ada"])
@@ -54,7 +55,7 @@ import Testing
     }
 
     @Test func hostNotFoundOnTheDynamicURLFallsBackToTheConfiguredOne() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api)
         _ = try await session.saveUser(["firstName": "Ada"])
@@ -72,7 +73,7 @@ import Testing
     }
 
     @Test func withTheProductionURLTheServiceIsAskedOnceADay() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         harness.api.setHook { request in
             guard request.path == "/mobile/1/baseurl" else { return nil }
             #expect(request.base == Configuration.defaultBackendBaseURL)
@@ -98,7 +99,7 @@ import Testing
         await again.shutdown()
 
         // A day later: asked again.
-        harness.clock.time.withLock { $0 += BaseURLRoute.checkInterval }
+        harness.clock.advance(BaseURLRoute.checkInterval)
         let dayLater = harness.makeSession()
         try await dayLater.initialize(production)
         _ = try await dayLater.fetchInstallation()
@@ -107,7 +108,7 @@ import Testing
     }
 
     @Test func withAnotherURLTheServiceIsNotAskedAndCleanupForgetsTheRoute() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         #expect(!harness.api.requests.contains { $0.path == "/mobile/1/baseurl" })
         Self.steer(harness.api)
@@ -122,7 +123,7 @@ import Testing
     }
 
     @Test func aRouteLearnedUnderAnotherConfiguredURLIsNotUsed() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         Self.steer(harness.api)
         _ = try await session.saveUser(["firstName": "Ada"])

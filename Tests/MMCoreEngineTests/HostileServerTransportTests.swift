@@ -139,7 +139,7 @@ import Testing
 
     @Test func aStoppedServerRefusesConnections() async throws {
         let server = try HostileServer(.silent)
-        server.stop()
+        await server.stop()
         let error = await caught { try await get(server, timeout: .seconds(5)) }
         guard case .network? = error as? HTTPTransportError else {
             Issue.record("expected a refused connection, got \(String(describing: error))")

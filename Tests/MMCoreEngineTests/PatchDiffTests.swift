@@ -71,10 +71,13 @@ import Testing
         #expect(try body(#"{"type": "CUSTOMER", "installations": [{"pushRegistrationId": "x"}]}"#) == [:])
     }
 
+    /// The local estimate (the PATCH body applied as the server applies it) is what the
+    /// server would hold.
     @Test func appliedUpdateMatchesWhatTheServerWouldHold() throws {
         let update = try UserData.update(
             from: JSONValue(parsing: #"{"lastName": null, "middleName": "King", "customAttributes": {"plan": null, "x": 1}}"#))
-        let result = update.applied(to: Self.base)
+        let body = update.patchBody(base: Self.base)
+        let result = UserData(api: PendingChange.applying(body, to: Self.base.apiJSON.objectValue ?? [:]))
         #expect(result.lastName == nil)
         #expect(result.middleName == "King")
         #expect(result.firstName == "Ada")

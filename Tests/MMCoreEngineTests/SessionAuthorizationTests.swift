@@ -6,7 +6,7 @@ import UserDataJWT
 
 @Suite struct SessionAuthorizationTests {
     @Test func bearerOnlyForFetchUserSaveUserAndPersonalize() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.store.withLock { store in
             store.installations["other-1"] = ["pushRegId": "other-1"]
@@ -46,7 +46,7 @@ import UserDataJWT
     }
 
     @Test func withoutATokenEverythingSendsApp() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         _ = try await session.saveUser(["firstName": "Ada"])
@@ -68,7 +68,7 @@ import UserDataJWT
     @Test(arguments: ["saveUser", "fetchUser", "personalize"], [0, 1, 2, 3])
     func aRefusedTokenSendsNothing(method: String, refusal: Int) async throws {
         let (token, code, description) = Self.refusals[refusal]
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         try await session.setUserDataJwt(.string(token))
         let before = harness.api.requestCount
@@ -90,11 +90,11 @@ import UserDataJWT
     }
 
     @Test func expiryFollowsTheInjectedClock() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         try await session.setUserDataJwt(.string(TokenFactory.token(exp: TokenFactory.now + 60)))
         _ = try await session.fetchUser()
-        harness.clock.time.withLock { $0 = TokenFactory.now + 60 }
+        harness.clock.set(secondsSince1970: TokenFactory.now + 60)
         let before = harness.api.requestCount
         #expect(await caughtError { try await session.fetchUser() }?.code == "JWT_TOKEN_EXPIRED")
         #expect(harness.api.requestCount == before)
@@ -102,7 +102,7 @@ import UserDataJWT
     }
 
     @Test func anExpiredTokenDoesNotBlockCallsThatUseApp() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         try await session.setUserDataJwt(.string(TokenFactory.expired))
         _ = try await session.saveInstallation(["language": "hr"])
@@ -114,7 +114,7 @@ import UserDataJWT
 
     @Test(arguments: [JSONValue.null, ""])
     func nullOrEmptyClearsTheToken(cleared: JSONValue) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         try await session.setUserDataJwt(.string(TokenFactory.expired))
         try await session.setUserDataJwt(cleared)
@@ -123,11 +123,12 @@ import UserDataJWT
         await harness.cleanUp(session)
     }
 
-    /// The native bridges clear the token only for `null` and `""` (`jwt.md`, row 1): a
-    /// blank one is kept and refused when a call needs it, with nothing sent.
+    /// The native bridges clear the token only for `null` and `""` (`docs/contract/jwt.md`,
+    /// "Setting, clearing and dropping the token"): a blank one is kept and refused when a
+    /// call needs it, with nothing sent.
     @Test(arguments: ["   ", "\t\n"])
     func aBlankTokenIsKeptAndRefusedWhenUsed(blank: String) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         try await session.setUserDataJwt(.string(blank))
         let before = harness.api.requestCount
@@ -141,7 +142,7 @@ import UserDataJWT
     }
 
     @Test func aTokenFromTheConfigurationIsUsed() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let token = TokenFactory.token()
         let session = try await harness.registeredSession(["userDataJwt": .string(token)])
         _ = try await session.fetchUser()
@@ -150,7 +151,7 @@ import UserDataJWT
     }
 
     @Test func setUserDataJwtRefusesOtherTypes() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let error = await caught { try await session.setUserDataJwt(5) }
         #expect(error as? InvalidParameter == InvalidParameter(field: "jwt", reason: "must be a string or null, got a number"))
@@ -158,7 +159,7 @@ import UserDataJWT
     }
 
     @Test func aServerRefusalEmitsAuthenticationErrorAndIsNotRetried() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.store.withLock { $0.requireBearer = true }
         let before = harness.api.requestCount
@@ -176,7 +177,7 @@ import UserDataJWT
     }
 
     @Test func aRejectedBearerTokenNamesTheMethod() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let token = TokenFactory.token()
         try await session.setUserDataJwt(.string(token))
@@ -197,7 +198,7 @@ import UserDataJWT
     }
 
     @Test func otherServerErrorsEmitNoAuthenticationError() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.setHook { request in
             request.path.hasSuffix("/user") ? FakeMobileAPI.error(403, "USER_DATA_RESTRICTED", "User update access is restricted") : nil
@@ -210,7 +211,7 @@ import UserDataJWT
     }
 
     @Test func theTokenIsNeverWrittenToTheStateFile() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let token = TokenFactory.token()
         try await session.setUserDataJwt(.string(token))

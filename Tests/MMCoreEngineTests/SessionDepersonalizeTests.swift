@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SessionDepersonalizeTests {
     @Test func successForgetsTheUserAndEmitsDepersonalized() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         #expect(try await session.depersonalize() == "success")
@@ -18,7 +18,7 @@ import Testing
 
     @Test(arguments: ["network", "timeout", "503"])
     func unreachableServerMeansPendingThenDeliveredInTheBackground(failure: String) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         let down = Locked(true)
@@ -47,15 +47,15 @@ import Testing
     }
 
     @Test func aPendingDepersonalizeSurvivesARestart() async throws {
-        let harness = Harness()
-        let first = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let first = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         _ = try await first.personalize(["userIdentity": ["externalUserId": "ada"]])
         harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.network("connection refused"))
         #expect(try await first.depersonalize() == "pending")
         await first.shutdown()
 
         harness.api.setHook(nil)
-        let second = harness.makeSession(retryPolicy: Harness.slowRetries)
+        let second = harness.makeSession(retryPolicy: SessionHarness.slowRetries)
         try await second.initialize(harness.configuration())
         #expect(await harness.events.wait(for: .depersonalized) != nil)
         #expect(harness.stateFile?["pendingChanges"] == [])
@@ -63,8 +63,8 @@ import Testing
     }
 
     @Test func aPendingDepersonalizeGoesOutBeforeTheNextUserCall() async throws {
-        let harness = Harness()
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.timeout)
         #expect(try await session.depersonalize() == "pending")
@@ -86,8 +86,8 @@ import Testing
     }
 
     @Test func aSecondDepersonalizeWhilePendingDeliversTheSameRequest() async throws {
-        let harness = Harness()
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.timeout)
         #expect(try await session.depersonalize() == "pending")
         #expect(try await session.depersonalize() == "pending")
@@ -100,8 +100,8 @@ import Testing
     }
 
     @Test func aRefusalOfTheQueuedRequestIsReportedByTheNextDepersonalize() async throws {
-        let harness = Harness()
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         harness.api.failRequests(endingWith: "/depersonalize", with: HTTPTransportError.network("connection refused"))
         #expect(try await session.depersonalize() == "pending")
         harness.api.setHook { request in
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func aClientErrorIsAnErrorNotPending() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.setHook { request in
             request.path.hasSuffix("/depersonalize") ? FakeMobileAPI.error(400, "REQUEST_FORMAT_INVALID", "Invalid request") : nil

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SessionInstallationTests {
     @Test func saveInstallationSendsOnlyChanges() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let before = harness.api.requestCount
         let saved = try await session.saveInstallation(
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func fetchInstallationRefreshesTheLocalCopy() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.store.withLock { $0.installations["reg-1"]?["isPrimary"] = true }
         let fetched = try await session.fetchInstallation()
@@ -34,7 +34,7 @@ import Testing
         await harness.cleanUp(session)
     }
 
-    func sessionWithAnotherInstallation(_ harness: Harness) async throws -> Session {
+    func sessionWithAnotherInstallation(_ harness: SessionHarness) async throws -> Session {
         let session = try await harness.registeredSession()
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         harness.api.store.withLock { store in
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func setInstallationAsPrimaryReturnsThePersonsInstallations() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await sessionWithAnotherInstallation(harness)
         let before = harness.api.requestCount
         let installations = try await session.setInstallationAsPrimary(pushRegistrationId: "other-1", primary: true)
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func settingThisInstallationAsPrimaryUpdatesTheLocalCopy() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         _ = try await session.setInstallationAsPrimary(pushRegistrationId: "reg-1", primary: true)
         #expect(try await session.getInstallation()["isPrimaryDevice"] == true)
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func depersonalizeInstallationReturnsTheRemainingInstallations() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await sessionWithAnotherInstallation(harness)
         let before = harness.api.requestCount
         let installations = try await session.depersonalizeInstallation(pushRegistrationId: "other-1")
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func theInstallationsFallBackToTheLocalCopyWhenTheUserCannotBeRead() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await sessionWithAnotherInstallation(harness)
         _ = try await session.fetchUser()  // the local copy now lists both installations
         harness.api.setHook { request in
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func invalidInstallationArguments() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let before = harness.api.requestCount
         #expect(

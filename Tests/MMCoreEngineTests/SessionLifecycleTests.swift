@@ -9,7 +9,7 @@ import Testing
         "fetchInstallation", "getInstallation", "setInstallationAsPrimary", "depersonalizeInstallation", "cleanup",
     ])
     func everyCallBeforeInitIsNotInitialized(method: String) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = harness.makeSession()
         let error = await caughtError { () async throws -> JSONValue in
             switch method {
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func initAnswersBeforeTheRegistrationWhichEmitsRegistrationUpdated() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let gate = Locked(false)
         harness.api.setHook { request in
             while !gate.current { try await Task.sleep(for: .milliseconds(5)) }
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func callsMadeDuringTheRegistrationWaitForIt() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         harness.api.setHook { request in
             if request.path == "/mobile/1/appinstance" { try await Task.sleep(for: .milliseconds(200)) }
             return nil
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func theWaitIsBoundedByTheRequestTimeout() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         harness.api.setHook { request in
             // Far longer than the bound: a wait that is not bounded shows as a 60 s test.
             if request.path == "/mobile/1/appinstance" { try await Task.sleep(for: .seconds(60)) }
@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func waitingCallsGetTheRegistrationsError() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         harness.api.setHook { request in
             if request.path == "/mobile/1/appinstance" { try await Task.sleep(for: .milliseconds(100)) }
             return nil
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func aTransientRegistrationFailureIsRetriedInTheBackground() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let failures = Locked(0)
         harness.api.setHook { request in
             guard request.path == "/mobile/1/appinstance" else { return nil }
@@ -136,7 +136,7 @@ import Testing
     }
 
     @Test func aRestartWithTheSameApplicationCodeKeepsTheState() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let first = try await harness.registeredSession()
         _ = try await first.personalize(["userIdentity": ["externalUserId": "ada"]])
         await first.shutdown()
@@ -151,7 +151,7 @@ import Testing
     }
 
     @Test func aNewApplicationCodeWipesTheOldState() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let first = try await harness.registeredSession()
         _ = try await first.personalize(["userIdentity": ["externalUserId": "ada"]])
         await first.shutdown()
@@ -170,7 +170,7 @@ import Testing
     }
 
     @Test func aNewApplicationCodeInTheSameProcessWipesToo() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.store.withLock { $0.applicationCode = "app-2" }
         try await session.initialize(harness.configuration(applicationCode: "app-2"))
@@ -180,7 +180,7 @@ import Testing
     }
 
     @Test func aSecondSessionOnTheSameDirectoryIsStateLocked() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let first = harness.makeSession()
         try await first.initialize(harness.configuration())
         let second = harness.makeSession()
@@ -193,7 +193,7 @@ import Testing
     }
 
     @Test func aCorruptStateFileIsReportedOnceThenInitStartsClean() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         runShell("mkdir -p '\(harness.directory.stateDirectory)'")
         writeFile(harness.statePath, "{\"formatVersion\": 1, \"installation\": ")
         let session = harness.makeSession()
@@ -210,7 +210,7 @@ import Testing
     }
 
     @Test func invalidConfigurationLeavesTheSessionUninitialized() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = harness.makeSession()
         let error = await caughtError { try await session.initialize(["applicationCode": ""]) }
         #expect(error?.code == "INVALID_CONFIGURATION")
@@ -220,8 +220,8 @@ import Testing
     }
 
     @Test func cleanupForgetsInstallationUserTokenAndPendingWork() async throws {
-        let harness = Harness()
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         try await session.setUserDataJwt(.string(TokenFactory.token()))
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         harness.api.setHook { _ in throw HTTPTransportError.network("connection refused") }

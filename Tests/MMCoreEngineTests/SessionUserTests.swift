@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SessionUserTests {
     @Test func saveUserSendsOnlyChangesAndReturnsTheServersCopy() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let personalized = try await session.personalize(
             ["userIdentity": ["externalUserId": "ada"], "userAttributes": ["firstName": "Ada", "customAttributes": ["plan": "silver"]]])
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func saveUserUsesTheUserInThePatchAnswerWhenThereIsOne() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         harness.api.store.withLock { $0.patchUserReturnsBody = true }
         let session = try await harness.registeredSession()
         let before = harness.api.requestCount
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func savingNothingWithoutAServerCopyReadsTheUser() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.store.withLock { $0.users["reg-1"] = ["firstName": "Ada"] }
         let before = harness.api.requestCount
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func invalidUserDataIsInvalidParameterAndSendsNothing() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let before = harness.api.requestCount
         let error = await caught { try await session.saveUser(["birthday": "10.12.1815"]) }
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func fetchUserRefreshesTheLocalCopy() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         #expect(try await session.getUser() == .object([:]))
         harness.api.store.withLock { $0.users["reg-1"] = ["externalUserId": "ada", "phones": [["number": "1", "preferred": true]]] }
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func personalizeSendsTheContextAndEmitsPersonalized() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let before = harness.api.requestCount
         let user = try await session.personalize(
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func userDataPersistingDisabledKeepsTheUserInMemoryOnly() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession(["privacySettings": ["userDataPersistingDisabled": true]])
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"], "userAttributes": ["lastName": "Lovelace"]])
         #expect(try await session.getUser()["lastName"] == "Lovelace")

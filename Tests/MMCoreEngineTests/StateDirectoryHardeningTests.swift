@@ -173,14 +173,14 @@ import Testing
     }
 
     @Test(arguments: SpecialFile.allCases)
-    func aSpecialStateFileIsReportedAndMovedAsideWithoutBlocking(kind: SpecialFile) throws {
+    func aSpecialStateFileIsReportedAndMovedAsideWithoutBlocking(kind: SpecialFile) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try StateStore(directory: directory.stateDirectory)
         kind.plant(at: store.statePath)
         let statePath = store.statePath
 
-        let outcome = runBounded(seconds: 5, rescue: { releaseFIFOReader(statePath) }) {
+        let outcome = await runBounded(seconds: 5, rescue: { releaseFIFOReader(statePath) }) {
             LoadOutcome(store, now: 1_800_000_000)
         }
         let result = try #require(outcome, "load must not block on \(kind.description)")
@@ -201,7 +201,7 @@ import Testing
         #expect(try store.load(now: 0) == StateStoreTests.sampleState())
     }
 
-    @Test func aSpecialLockFileIsRefusedWithoutBlocking() throws {
+    @Test func aSpecialLockFileIsRefusedWithoutBlocking() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         makeStateDirectory(directory)
@@ -209,7 +209,7 @@ import Testing
         makeFIFO(at: lockPath)
         let stateDirectory = directory.stateDirectory
 
-        let outcome = runBounded(seconds: 5, rescue: { releaseFIFOReader(lockPath) }) { () -> MobileMessagingError? in
+        let outcome = await runBounded(seconds: 5, rescue: { releaseFIFOReader(lockPath) }) { () -> MobileMessagingError? in
             do throws(MobileMessagingError) {
                 _ = try StateStore(directory: stateDirectory)
                 return nil

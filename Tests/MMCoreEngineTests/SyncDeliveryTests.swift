@@ -64,13 +64,13 @@ extension RecordedRequest {
 }
 
 @Suite struct SyncDeliveryTests {
-    func pendingChanges(_ harness: Harness) -> [JSONValue] {
+    func pendingChanges(_ harness: SessionHarness) -> [JSONValue] {
         harness.stateFile?["pendingChanges"]?.arrayValue ?? []
     }
 
     @Test(arguments: FaultSwitch.Failure.allCases)
     func anUnsentSaveUserIsKeptBeforeTheAnswerThenDeliveredWithUserUpdated(failure: FaultSwitch.Failure) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: failure)
 
@@ -93,8 +93,8 @@ extension RecordedRequest {
     }
 
     @Test func changesToTheSameInstallationMergeLastWriteWins() async throws {
-        let harness = Harness()
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
 
         for change: JSONValue in [
@@ -118,8 +118,8 @@ extension RecordedRequest {
     }
 
     @Test func aQueuedChangeGoesOutBeforeANewerOneSoTheNewerWins() async throws {
-        let harness = Harness()
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .timeout)
         #expect(await caughtError { try await session.saveUser(["firstName": "Old"]) }?.pending == true)
         fault.set(nil)
@@ -130,7 +130,7 @@ extension RecordedRequest {
     }
 
     @Test func anUnsentSaveInstallationIsKeptAndDeliveredWithInstallationUpdated() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         let fault = FaultSwitch()
         fault.install(on: harness.api) { $0.isInstallationPatch }
@@ -150,7 +150,7 @@ extension RecordedRequest {
 
     @Test(arguments: [400, 404, 409])
     func aRefusalIsAnErrorAndNotQueued(status: Int) async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()
         harness.api.setHook { request in
             request.isUserPatch ? FakeMobileAPI.error(status, "EMAIL_INVALID", "Bad email") : nil
@@ -163,7 +163,7 @@ extension RecordedRequest {
     }
 
     @Test func retryAfterIsHonoured() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession()  // 20 ms backoff: only Retry-After can hold it
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .http429)
         fault.retryAfter.withLock { $0 = 3 }
@@ -191,7 +191,7 @@ extension RecordedRequest {
     }
 
     @Test func backoffGrowsBetweenBackgroundAttempts() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession(retryPolicy: RetryPolicy(initialDelay: .milliseconds(40), maximumDelay: .seconds(1)))
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .http500)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)
@@ -209,8 +209,8 @@ extension RecordedRequest {
     }
 
     @Test func pendingWorkSurvivesARestartAndResumesAtInit() async throws {
-        let harness = Harness()
-        let first = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let first = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         let fault = FaultSwitch()
         fault.install(on: harness.api) { $0.isUserPatch || $0.isInstallationPatch }
         fault.set(.network)
@@ -219,7 +219,7 @@ extension RecordedRequest {
         await first.shutdown()
 
         fault.set(nil)
-        let second = harness.makeSession(retryPolicy: Harness.slowRetries)
+        let second = harness.makeSession(retryPolicy: SessionHarness.slowRetries)
         try await second.initialize(harness.configuration())
         #expect(await harness.events.wait(for: .userUpdated) != nil)
         #expect(await harness.events.wait(for: .installationUpdated) != nil)
@@ -230,8 +230,8 @@ extension RecordedRequest {
     }
 
     @Test func aDepersonalizeQueuedAfterAUserChangeGoesAfterIt() async throws {
-        let harness = Harness()
-        let session = try await harness.registeredSession(retryPolicy: Harness.slowRetries)
+        let harness = SessionHarness()
+        let session = try await harness.registeredSession(retryPolicy: SessionHarness.slowRetries)
         _ = try await session.personalize(["userIdentity": ["externalUserId": "ada"]])
         let fault = FaultSwitch()
         fault.install(on: harness.api) { $0.isUserPatch || $0.path.hasSuffix("/depersonalize") }
@@ -249,7 +249,7 @@ extension RecordedRequest {
     }
 
     @Test func withUserDataPersistingDisabledQueuedUserChangesStayInMemory() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let session = try await harness.registeredSession(["privacySettings": ["userDataPersistingDisabled": true]])
         let fault = FaultSwitch.onUserPatches(of: harness.api, failing: .network)
         #expect(await caughtError { try await session.saveUser(["firstName": "Ada"]) }?.pending == true)

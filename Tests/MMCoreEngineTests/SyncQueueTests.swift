@@ -1,5 +1,4 @@
 import JSON
-import UserDataJWT
 import Testing
 
 @testable import MMCoreEngine
@@ -59,14 +58,14 @@ import Testing
         var queue = Self.queue([(.saveUser, "a", ["firstName": "A"]), (.saveInstallation, "a", ["language": "en"])])
         let save = queue.changes[0]
         #expect(!queue.isTokenBlocked(save, paused: false))
-        queue.markAwaitingToken(save.id)
+        queue.markAwaitingToken(save.id, refusedWith: .jwtExpired)
         #expect(queue.isTokenBlocked(save, paused: false))
         #expect(queue.hasDeliverableWork(paused: false), "the installation change can still go")
         queue.tokenArrived()
         #expect(!queue.isTokenBlocked(save, paused: false))
         #expect(queue.isTokenBlocked(save, paused: true), "every saveUser waits while authentication is paused")
 
-        queue.markAwaitingToken(save.id)
+        queue.markAwaitingToken(save.id, refusedWith: .jwtExpired)
         let dropped = queue.dropTokenBlocked(paused: false)
         #expect(dropped == 1)
         #expect(queue.changes.map(\.kind) == [.saveInstallation])
@@ -74,7 +73,7 @@ import Testing
 
     @Test func aDirectSaveSupersedesTheSameFieldsOfAChangeWaitingForAToken() {
         var queue = Self.queue([(.saveUser, "a", ["firstName": "Old", "lastName": "L", "customAttributes": ["x": 1, "y": 2]])])
-        queue.markAwaitingToken(queue.changes[0].id)
+        queue.markAwaitingToken(queue.changes[0].id, refusedWith: .jwtExpired)
         let first = queue.supersedeTokenBlockedFields(with: ["firstName": "New", "customAttributes": ["x": 5]])
         #expect(first)
         #expect(queue.changes.first?.body == ["lastName": "L", "customAttributes": ["y": 2]])
@@ -96,99 +95,5 @@ import Testing
         queue.noteFailedAttempt(queue.changes[0].id) { attempts in Double(attempts) * 10 }
         #expect(queue.changes[0].attempts == 2)
         #expect(queue.changes[0].nextAttemptAt == 20)
-    }
-}
-
-@Suite struct AuthenticationGateTests {
-    @Test func tenConsecutiveFailuresPauseAndASuccessOrANewTokenResets() {
-        var gate = AuthenticationGate()
-        for failure in 1..<AuthenticationGate.failureLimit {
-            let paused = gate.recordFailure()
-            #expect(!paused, "failure \(failure)")
-        }
-        gate.recordSuccess()
-        #expect(gate.consecutiveFailures == 0)
-        var paused = false
-        for _ in 0..<AuthenticationGate.failureLimit { paused = gate.recordFailure() }
-        #expect(paused && gate.isPaused)
-        let again = gate.recordFailure()
-        #expect(!again, "pausing is reported once")
-        #expect(throws: MobileMessagingError.self) { try gate.check() }
-        gate.reset()
-        #expect(!gate.isPaused && gate.consecutiveFailures == 0)
-        #expect(throws: Never.self) { try gate.check() }
-    }
-}
-
-@Suite struct UserDataTokenSourceTests {
-    @Test func nullAndEmptyClearAnyOtherStringIsKeptAndCheckedWhenUsed() throws {
-        var source = UserDataTokenSource()
-        let changed = source.set(TokenFactory.token())
-        let unchanged = source.set(TokenFactory.token())
-        #expect(changed && !unchanged, "the same token is no change")
-        #expect(try source.validated(now: TokenFactory.now) == TokenFactory.token())
-        source.set("")
-        #expect(source.token == nil)
-        #expect(try source.validated(now: TokenFactory.now) == nil)
-
-        source.set("   ")
-        #expect(source.token == "   ", "a blank token is kept, as the native bridges do")
-        #expect(throws: UserDataJWTError.self) { try source.validated(now: TokenFactory.now) }
-        #expect((try? source.validated(now: TokenFactory.now)) == nil)
-    }
-
-    @Test func expiryIsCheckedAtUseAndTheSummaryNeverHoldsTheToken() {
-        var source = UserDataTokenSource()
-        let token = TokenFactory.token(exp: TokenFactory.now + 10)
-        source.set(token)
-        #expect(source.expires(within: 30, now: TokenFactory.now))
-        #expect(!source.expires(within: 5, now: TokenFactory.now))
-        #expect((try? source.validated(now: TokenFactory.now + 11)) == nil)
-        for part in token.split(separator: ".") { #expect(!source.summary.contains(part)) }
-    }
-}
-
-@Suite struct LocalChangesTests {
-    @Test func admittedChangesApplyInOrderUntilRemoved() {
-        var changes = LocalChanges()
-        let first = changes.add(.user(["firstName": "A", "customAttributes": ["x": 1]]))
-        _ = changes.add(.installation(["language": "de"]))
-        #expect(changes.applyingUserChanges(to: ["lastName": "L"]) == ["lastName": "L", "firstName": "A", "customAttributes": ["x": 1]])
-        let removal = changes.add(.userRemoved)
-        #expect(changes.applyingUserChanges(to: ["lastName": "L"]) == nil)
-        _ = changes.add(.user(["lastName": "M"]))
-        #expect(changes.applyingUserChanges(to: ["lastName": "L"]) == ["lastName": "M"])
-        changes.remove(removal)
-        changes.remove(first)
-        #expect(changes.applyingUserChanges(to: ["lastName": "L"]) == ["lastName": "M"])
-        #expect(changes.applyingInstallationChanges(to: nil) == ["language": "de"])
-    }
-}
-
-@Suite struct CallLaneTests {
-    actor Log {
-        var entries: [Int] = []
-        func append(_ value: Int) { entries.append(value) }
-    }
-
-    @Test func jobsRunOneAtATimeInAdmissionOrderWhateverTheirOutcome() async throws {
-        var lane = CallLane()
-        let log = Log()
-        var tasks: [Task<Int, any Error>] = []
-        for index in 0..<100 {
-            tasks.append(
-                lane.admit {
-                    // Earlier jobs take longer: a lane that let them overlap would reorder the log.
-                    if index % 3 == 0 { try? await Task.sleep(for: .milliseconds(1)) }
-                    await log.append(index)
-                    if index % 10 == 0 { throw CancellationError() }
-                    return index
-                })
-        }
-        for (index, task) in tasks.enumerated() where index % 10 != 0 {
-            #expect(try await task.value == index)
-        }
-        await lane.drained()
-        #expect(await log.entries == Array(0..<100))
     }
 }

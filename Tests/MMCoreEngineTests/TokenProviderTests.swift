@@ -32,7 +32,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func aMissingTokenIsRequested() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: Self.fresh)
         let session = try await harness.registeredSession(Self.provider, tokenProvider: provider)
         _ = try await session.saveUser(["firstName": "Ada"])
@@ -42,7 +42,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func aTokenExpiringWithinTheLeewayIsRenewedFirst() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: Self.fresh)
         let soon = TokenFactory.token(exp: TokenFactory.now + 10)  // within the default 30 s
         let session = try await harness.registeredSession(
@@ -54,7 +54,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func aTokenOutsideTheLeewayIsUsedAsIs() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: Self.fresh)
         let later = TokenFactory.token(exp: TokenFactory.now + 120)
         let session = try await harness.registeredSession(
@@ -66,7 +66,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func aRejectedTokenIsReplacedAndTheCallRetriedOnce() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let old = TokenFactory.token(exp: TokenFactory.now + 600)
         let provider = FakeTokenProvider(answer: Self.fresh)
         let session = try await harness.registeredSession(
@@ -83,7 +83,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func theRetryHappensOnlyOnce() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: Self.fresh)
         let session = try await harness.registeredSession(
             Self.provider.merging(["userDataJwt": .string(TokenFactory.token(exp: TokenFactory.now + 600))]), tokenProvider: provider)
@@ -98,7 +98,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func aNullAnswerGivesTheOriginalError() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: nil)
         let session = try await harness.registeredSession(
             Self.provider.merging(["userDataJwt": .string(TokenFactory.expired)]), tokenProvider: provider)
@@ -112,7 +112,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func aSilentProviderTimesOutWithTheOriginalError() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: Self.fresh, delay: .seconds(60))
         let session = try await harness.registeredSession(
             Self.provider.merging(["userDataJwt": .string(TokenFactory.expired), "userDataJwtProviderTimeoutSeconds": 0.2]),
@@ -126,7 +126,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func fiftyConcurrentCallsShareOneProviderRequest() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: Self.fresh, delay: .milliseconds(200))
         let session = try await harness.registeredSession(Self.provider, tokenProvider: provider)
         let results = await withTaskGroup(of: Bool.self) { group in
@@ -140,7 +140,7 @@ final class FakeTokenProvider: TokenProvider {
     }
 
     @Test func withoutTheFlagTheProviderIsNeverAsked() async throws {
-        let harness = Harness()
+        let harness = SessionHarness()
         let provider = FakeTokenProvider(answer: Self.fresh)
         let session = try await harness.registeredSession(["userDataJwt": .string(TokenFactory.expired)], tokenProvider: provider)
         #expect(await caughtError { try await session.fetchUser() }?.code == "JWT_TOKEN_EXPIRED")

@@ -5,7 +5,8 @@ import Testing
 @testable import MobileAPIServer
 
 /// Every user-data authorization setting x every user-data endpoint x every way of
-/// authenticating: the exact status and messageId (`jwt.md`, server side).
+/// authenticating: the exact status and messageId (`docs/mmserver.md`, "User-data
+/// authorization (per application profile)" and "Error codes").
 @Suite("User-data authorization matrix")
 struct AuthorizationMatrixTests {
     enum Endpoint: String, CaseIterable, Sendable {

@@ -5,8 +5,9 @@ import Testing
 
 @testable import MobileAPIServer
 
-/// The dynamic base URL (`mobile-api.md`): `GET /mobile/1/baseurl`, and the admin
-/// setting after which every Mobile API response of the application carries `New-Base-URL`.
+/// The dynamic base URL (`docs/mmserver.md`, "Dynamic base URL"): `GET /mobile/1/baseurl`,
+/// and the admin setting after which every Mobile API response of the application
+/// carries `New-Base-URL`.
 @Suite("Dynamic base URL")
 struct BaseURLTests {
     static let elsewhere = "http://127.0.0.1:45678"

@@ -49,6 +49,51 @@ struct PersistenceTests {
         }
     }
 
+    /// Event definitions, events and inboxes (with their seen state) are on the file too.
+    @Test func eventsAndInboxesSurviveRestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mmserver-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = DatabaseLocation.file(directory.appendingPathComponent("db.sqlite").path)
+
+        let pushRegId = try await Harness(database: database).run { client in
+            let code = try await client.createApplication("kept")
+            let definition = try await client.admin(
+                .post, "/admin/applications/kept/event-definitions",
+                json: ["definitionId": "opened", "properties": [["name": "on", "type": "date"]]])
+            #expect(definition.status == 201)
+            let pushRegId = try await client.register(code)
+            let sent = try await client.send(
+                .post, "/mobile/1/appinstance/\(pushRegId)/user/events/custom?validate=true", auth: "App kept",
+                json: ["events": [["definitionId": "opened", "date": "2026-02-26T09:41:57Z", "properties": ["on": "2026-02-26"]]]])
+            #expect(sent.status == 200)
+            for id in ["m1", "m2"] {
+                let put = try await client.admin(.post, "/admin/applications/kept/inbox/alice", json: ["messageId": .string(id), "body": "x"])
+                #expect(put.status == 201)
+            }
+            let seen = try await client.send(
+                .post, "/mobile/2/messages/seen", auth: "App kept",
+                json: ["externalUserId": "alice", "messages": [["messageId": "m1", "timestampDelta": 0, "inbox": true]]])
+            #expect(seen.status == 200)
+            return pushRegId
+        }
+
+        try await Harness(database: database).run { client in
+            let definitions = try await client.admin(.get, "/admin/applications/kept/event-definitions")
+            #expect(definitions.body.arrayValue?.first?["properties"] == [["name": "on", "type": "date"]])
+            let events = try await client.admin(.get, "/admin/applications/kept/events")
+            #expect(events.body.arrayValue?.map { $0["pushRegId"] } == [.string(pushRegId)])
+            let inbox = try await client.send(.get, "/mobile/1/user/alice/inbox/apns/messages", auth: "App kept")
+            #expect(inbox.body["countTotal"] == 2)
+            #expect(inbox.body["countUnread"] == 1)
+            // The definition still validates after the restart.
+            let refused = try await client.send(
+                .post, "/mobile/1/appinstance/\(pushRegId)/user/events/custom?validate=true", auth: "App kept",
+                json: ["events": [["definitionId": "opened", "date": "2026-02-26T09:41:57Z", "properties": ["on": 1]]]])
+            #expect(refused.messageId == "EVENT_PROPERTY_INVALID")
+        }
+    }
+
     /// The same flow through the router and through a real socket.
     @Test(arguments: [TestingSetup.router, .live])
     func flowOverBothTransports(_ setup: TestingSetup) async throws {

@@ -3,8 +3,9 @@ import Testing
 
 @testable import UserDataJWT
 
-/// The checks of ours around the SDKs' table (`jwt.md`): a size cap before any parsing,
-/// and, after rows 1 and 2, no character outside the base64url alphabet, `=` and dots.
+/// The checks of ours around the SDKs' table (`docs/contract/jwt.md`, "The client-side
+/// checks", the unnumbered rows): a size cap before any parsing, and, after rows 1 and
+/// 2, no character outside the base64url alphabet, `=` and dots.
 @Suite struct TokenCharactersTests {
     let now = TokenFactory.now
     static let charactersMessage = "Token contains characters outside the Base64url alphabet."

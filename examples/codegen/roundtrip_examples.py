@@ -5,9 +5,9 @@ Usage: python3 examples/codegen/roundtrip_examples.py MODELS.py [schema/openrpc.
 
 Every example param and result whose schema refers to a component model (directly, in
 a oneOf with null, or as array items) is validated by that model and dumped back; the
-dump must equal the example. Error examples' data go through ErrorData. Examples that
-show invalid input (error examples) must be refused by the model instead. Prints one
-line per check and "OK <n>" at the end; exits 1 on the first difference.
+dump must equal the example. Error examples (x-error-examples) send their error's data
+through ErrorData; those that show invalid input must be refused by the model instead.
+Prints one line per check and "OK <n>" at the end; exits 1 on the first difference.
 """
 import importlib.util
 import json
@@ -89,18 +89,19 @@ def main():
 
     for method in doc["methods"]:
         params = {param["name"]: param for param in method["params"]}
-        for example in method.get("examples", []):
+        # `examples` show results; `x-error-examples` show error responses.
+        for example in method.get("examples", []) + method.get("x-error-examples", []):
             label = f"{method['name']} / {example['name']}"
-            is_error = "x-error" in example
+            is_error = "error" in example
             for param in example["params"]:
                 # An error example may show invalid input on purpose; the model must then refuse it,
                 # unless the error comes from the server or the session rather than the input.
-                input_error = is_error and example["x-error"]["data"]["code"] in ("INVALID_PARAMS", "INVALID_CONFIGURATION")
+                input_error = is_error and example["error"]["data"]["code"] in ("INVALID_PARAMS", "INVALID_CONFIGURATION")
                 check(f"{label} / {param['name']}", params[param["name"]]["schema"], param["value"], not input_error)
             if "result" in example:
                 check(f"{label} / result", method["result"]["schema"], example["result"]["value"], True)
             if is_error:
-                check(f"{label} / error.data", {"$ref": "#/components/schemas/ErrorData"}, example["x-error"]["data"], True)
+                check(f"{label} / error.data", {"$ref": "#/components/schemas/ErrorData"}, example["error"]["data"], True)
     for event in doc.get("x-events", []):
         check(f"event {event['eventName']}", {"$ref": "#/components/schemas/Event"}, {"eventName": event["eventName"], "payload": None}, True)
     print(f"OK {checks}")

@@ -1,7 +1,7 @@
 // Compiled by CodegenTests next to the generated mmcore.d.ts (tsc --noEmit --strict): the
 // declarations must type a wrapper's calls, events and errors, and refuse wrong ones.
 import type {
-  MobileMessagingClientRequests, MobileMessagingEvent, MobileMessagingMethods, MobileMessagingRpcError, UserData,
+  Inbox, MobileMessagingClientRequests, MobileMessagingEvent, MobileMessagingMethods, MobileMessagingRpcError, UserData,
 } from './mmcore';
 
 type Method = keyof MobileMessagingMethods;
@@ -25,6 +25,14 @@ async function session(): Promise<string | undefined> {
   await call('setInstallationAsPrimary', 'reg-id');
   // @ts-expect-error: not a method
   await call('saveUsers', {});
+  // The inbox: its own token, the plugins' filter options (or Flutter's JSON text of them).
+  const inbox: Inbox = await call('fetchInboxMessages', 'inbox-token', 'ada', { topics: ['promotions'], limit: 10 });
+  await call('fetchInboxMessagesWithoutToken', 'ada', '{"topic":"news"}');
+  const seen: string[] = await call('setInboxMessagesSeen', 'ada', inbox.messages.filter((m) => !m.seen).map((m) => m.messageId));
+  const unread: number | undefined = inbox.countUnreadFiltered;
+  void seen; void unread;
+  // @ts-expect-error: limit is a number
+  await call('fetchInboxMessagesWithoutToken', 'ada', { limit: '10' });
   // Custom events: every property kind the plugins send; the answer is null.
   const accepted: null = await call('submitEvent', {
     definitionId: 'purchase',
@@ -58,6 +66,7 @@ provideToken(async ({ reason, externalUserId }) => (reason === 'missing' && exte
 function describe(error: MobileMessagingRpcError): string {
   switch (error.data.code) {
     case 'JWT_TOKEN_EXPIRED': return 'expired';
+    case 'JWT_TOKEN_SUBJECT_MISMATCH': return 'an inbox token of another person';
     case 'ACCESS_TOKEN_MISSING': return `server said ${error.data.description} (${error.data.httpStatus ?? 0})`;
     default: return `${error.code} ${error.data.domain}`;
   }

@@ -78,6 +78,18 @@ class MobileMessagingCordova {
   }
   cleanup(callback, errorCallback) { this.exec('cleanup', [], callback, errorCallback); }
 
+  /** The person's inbox with their inbox token (Bearer); `filterOptions` may be null. */
+  fetchInboxMessages(token, externalUserId, filterOptions, callback, errorCallback) {
+    this.exec('fetchInboxMessages', [token, externalUserId, filterOptions], callback, errorCallback);
+  }
+  /** The person's inbox with the application code; refused by an application that requires a token. */
+  fetchInboxMessagesWithoutToken(externalUserId, filterOptions, callback, errorCallback) {
+    this.exec('fetchInboxMessagesWithoutToken', [externalUserId, filterOptions], callback, errorCallback);
+  }
+  /** `callback(messageIds)` once the marks reached the server (or error.pending: kept and sent later). */
+  setInboxMessagesSeen(externalUserId, messageIds, callback, errorCallback) {
+    this.exec('setInboxMessagesSeen', [externalUserId, messageIds], callback, errorCallback);
+  }
   /** Kept on the device and sent later; `errorCallback` (not the plugin's) hears of a refused event. */
   submitEvent(eventData, errorCallback = noop) { this.exec('submitEvent', [eventData], noop, errorCallback); }
   /** Sent now and validated by the server; `errorCallback` gets its refusal or the network error. */

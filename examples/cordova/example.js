@@ -90,6 +90,31 @@ then(() => mobileMessaging.saveUser({ birthday: '10.12.1815' },
 then(() => mobileMessaging.getUser(
   (user) => { expect('getUser', user.externalUserId === 'ada' && user.lastName === 'Lovelace', { lastName: user.lastName }); next(); },
   (error) => { expect('getUser', false, { error }); next(); }));
+// The inbox: its own token, for one person, used for that call only.
+then(() => mobileMessaging.fetchInboxMessages(token({ sub: 'bob' }), 'ada', null,
+  (inbox) => { expect('fetchInboxMessages with bob\'s token', false, { inbox }); next(); },
+  (error) => { expect('fetchInboxMessages with bob\'s token', error.code === 'JWT_TOKEN_SUBJECT_MISMATCH', { error }); next(); }));
+let inboxMessageIds = [];
+then(() => mobileMessaging.fetchInboxMessages(token(), 'ada', { topics: ['promotions', 'news'], limit: 10 },
+  (inbox) => {
+    inboxMessageIds = inbox.messages.filter((message) => !message.seen).map((message) => message.messageId);
+    expect('fetchInboxMessages', Number.isInteger(inbox.countTotal) && Number.isInteger(inbox.countTotalFiltered),
+      { countTotal: inbox.countTotal, countTotalFiltered: inbox.countTotalFiltered });
+    next();
+  },
+  (error) => { expect('fetchInboxMessages', false, { error }); next(); }));
+then(() => mobileMessaging.fetchInboxMessagesWithoutToken('ada', null,
+  (inbox) => { expect('fetchInboxMessagesWithoutToken under JWT_ONLY', false, { inbox }); next(); },
+  (error) => { expect('fetchInboxMessagesWithoutToken under JWT_ONLY', error.code === 'ACCESS_TOKEN_MISSING', { error }); next(); }));
+then(() => mobileMessaging.setInboxMessagesSeen('ada', [],
+  (messageIds) => { expect('setInboxMessagesSeen with no ids', false, { messageIds }); next(); },
+  (error) => { expect('setInboxMessagesSeen with no ids', error.code === 'INVALID_PARAMS' && error.field === 'messageIds', { error }); next(); }));
+then(() => {
+  if (inboxMessageIds.length === 0) { next(); return; }
+  mobileMessaging.setInboxMessagesSeen('ada', inboxMessageIds,
+    (messageIds) => { expect('setInboxMessagesSeen', messageIds.length === inboxMessageIds.length, { messageIds }); next(); },
+    (error) => { expect('setInboxMessagesSeen', false, { error }); next(); });
+});
 // Custom events: submitEvent answers once the event is on the device (sent later in a batch).
 then(() => {
   mobileMessaging.submitEvent({

@@ -75,6 +75,23 @@ then(() => mobileMessaging.setInstallationAsPrimary(pushRegistrationId, true,
     next();
   },
   failed('setInstallationAsPrimary')));
+// The inbox token is grace's for her inbox only; the user-data JWT above stays in force.
+then(() => mobileMessaging.fetchInboxMessages(token({ sub: 'grace', lifetime: -60 }), 'grace', {},
+  (inbox) => { expect('fetchInboxMessages with an expired token', false, { inbox }); next(); },
+  (error) => { expect('fetchInboxMessages with an expired token', error.code === 'JWT_TOKEN_EXPIRED', { error }); next(); }));
+then(() => mobileMessaging.fetchInboxMessages(token({ sub: 'grace' }), 'grace', { fromDateTime: '2024-03-11T12:00:00+01:00', limit: 5 },
+  (inbox) => {
+    expect('fetchInboxMessages', Number.isInteger(inbox.countUnread) && Array.isArray(inbox.messages), { countUnread: inbox.countUnread });
+    const unseen = inbox.messages.filter((message) => !message.seen).map((message) => message.messageId);
+    if (unseen.length === 0) { next(); return; }
+    mobileMessaging.setInboxMessagesSeen('grace', unseen,
+      (messageIds) => { expect('setInboxMessagesSeen', messageIds.length === unseen.length, { messageIds }); next(); },
+      failed('setInboxMessagesSeen'));
+  },
+  failed('fetchInboxMessages')));
+then(() => mobileMessaging.fetchInboxMessages(token({ sub: 'grace' }), 'grace', { topic: 'a', topics: ['b'] },
+  (inbox) => { expect('fetchInboxMessages with topic and topics', false, { inbox }); next(); },
+  (error) => { expect('fetchInboxMessages with topic and topics', error.code === 'INVALID_PARAMS' && error.field === 'filterOptions', { error }); next(); }));
 then(() => {
   mobileMessaging.submitEvent({
     definitionId: 'purchase',

@@ -70,6 +70,15 @@ function createMobileMessaging(transportOptions) {
     },
     cleanup(onSuccess = noop, onError = noop) { call('cleanup', [], onSuccess, onError); },
     setUserDataJwt(jwt, onSuccess = noop, onError = noop) { call('setUserDataJwt', [jwt], onSuccess, onError); },
+    fetchInboxMessages(token, externalUserId, filterOptions, onSuccess = noop, onError = noop) {
+      call('fetchInboxMessages', [token, externalUserId, filterOptions], onSuccess, onError);
+    },
+    fetchInboxMessagesWithoutToken(externalUserId, filterOptions, onSuccess = noop, onError = noop) {
+      call('fetchInboxMessagesWithoutToken', [externalUserId, filterOptions], onSuccess, onError);
+    },
+    setInboxMessagesSeen(externalUserId, messageIds, onSuccess = noop, onError = noop) {
+      call('setInboxMessagesSeen', [externalUserId, messageIds], onSuccess, onError);
+    },
     /** Kept on the device and sent later in a batch; `onError` hears of a refused event. */
     submitEvent(eventData, onError = noop) { call('submitEvent', [eventData], noop, onError); },
     submitEventImmediately(eventData, onSuccess = noop, onError = noop) {

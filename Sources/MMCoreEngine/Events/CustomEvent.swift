@@ -3,7 +3,7 @@ import JSON
 /// What an app submitted, checked once at the edge: a definition made in the portal and
 /// its properties in the form they are sent (see ``EventProperties``). Not stamped yet:
 /// the session stamps it with the time of the call when it admits it.
-struct CustomEventInput: Sendable, Equatable {
+public struct CustomEventInput: Sendable, Equatable {
     let definitionId: String
     let properties: JSONObject?
 
@@ -13,7 +13,11 @@ struct CustomEventInput: Sendable, Equatable {
     ///   `definitionId` that is missing, not a string or blank (Android drops such an
     ///   event without a word; iOS sends it to be refused), a property of a kind the
     ///   plugins do not send, or an event larger than ``EventQueueLimits/maximumEventBytes``.
-    init(wrapper value: JSONValue, path: String, limits: EventQueueLimits = .standard) throws(InvalidParameter) {
+    public init(wrapper value: JSONValue, path: String = "event") throws(InvalidParameter) {
+        try self.init(wrapper: value, path: path, limits: .standard)
+    }
+
+    init(wrapper value: JSONValue, path: String, limits: EventQueueLimits) throws(InvalidParameter) {
         let input = try WireInput(value, path: path)
         try input.rejectUnknownKeys(["definitionId", "properties"])
         guard case .value(let definitionId) = try input.string("definitionId") else {

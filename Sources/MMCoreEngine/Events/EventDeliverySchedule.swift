@@ -10,15 +10,11 @@ struct EventDeliverySchedule: Sendable {
     var quietPeriod: Duration = .seconds(2)
     var maximumWait: Duration = .seconds(10)
     /// Backoff with jitter and `Retry-After`, as for the sync queue.
-    var retries: RetrySchedule
+    var retries = RetrySchedule()
     /// The first event submitted since the last attempt.
     private(set) var waitingSince: ContinuousClock.Instant?
     /// No attempt before this after a transient failure.
     private(set) var backoffUntil: ContinuousClock.Instant?
-
-    init(policy: RetryPolicy) {
-        retries = RetrySchedule(policy: policy)
-    }
 
     /// An event was accepted: when to deliver, or `nil` to leave a backoff's timer as it is.
     mutating func afterSubmit(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
@@ -45,10 +41,10 @@ struct EventDeliverySchedule: Sendable {
         backoffUntil = nil
     }
 
-    /// A delivery failed transiently: the instant of the next attempt.
-    mutating func failed(_ error: MobileMessagingError, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+    /// A delivery failed transiently: the instant of the next attempt, by `policy`.
+    mutating func failed(_ error: MobileMessagingError, now: ContinuousClock.Instant, policy: RetryPolicy) -> ContinuousClock.Instant {
         retries.noteFailure(error, now: now)
-        let backoff = retries.nextDelay(after: error)
+        let backoff = retries.nextDelay(after: error, policy: policy)
         let next = now + retries.honouringRetryAfter(backoff, now: now)
         backoffUntil = next
         return next

@@ -3,7 +3,7 @@ import Foundation
 import JSON
 import JWTKit
 
-/// Server-side verification of a user-data JWT (`jwt.md`), one refusal code per failure.
+/// Server-side verification of a user-data JWT (docs/mmserver.md), one refusal code per failure.
 ///
 /// The order is fixed so that nothing about a token is trusted before its signature is:
 /// structure and `alg` (read by us, so `none` or another algorithm can never reach a
@@ -99,7 +99,7 @@ struct AccessTokenVerifier: Sendable {
     }
 }
 
-/// The claims `jwt.md` makes mandatory, with their types. Decoding fails (and the token
+/// The claims a user-data JWT must carry, with their types. Decoding fails (and the token
 /// is refused) when one is missing or of another type, `sub` as a number included.
 struct UserDataClaims: JWTPayload {
     var typ: String

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import JSON
 
-/// Minting user-data JWTs the way an app's backend does (`jwt.md`), for `mmserver jwt`,
+/// Minting user-data JWTs the way an app's backend does (docs/mmserver.md, "Tokens"), for `mmserver jwt`,
 /// the admin API's token endpoint, demos and tests.
 ///
 /// The signing is written out here over swift-crypto rather than taken from jwt-kit,

@@ -14,6 +14,8 @@ public enum Limits {
     public static let count = 100
     /// Keys in one object of a list attribute.
     public static let listObjectKeys = 50
+    /// Events in one custom events request (a client's batch).
+    public static let eventsPerRequest = 1000
     /// Request body size.
     public static let bodyBytes = 1 << 20
     /// All header field names and values of one request together: real clients send a
@@ -333,17 +335,5 @@ enum Validate {
         default:
             throw .requestFormatInvalid("\(field) must be a string, number or boolean, got \(value.typeName)")
         }
-    }
-
-    /// Applies custom attribute changes to a stored object, enforcing the count limit.
-    static func merge(
-        _ changes: [(key: String, value: JSONValue?)], into current: JSONObject, field: String
-    ) throws(ServiceError) -> JSONObject {
-        var merged = current
-        for change in changes { merged[change.key] = change.value }
-        guard merged.count <= Limits.count else {
-            throw .requestFormatInvalid("\(field) would hold more than \(Limits.count) attributes")
-        }
-        return merged
     }
 }

@@ -92,7 +92,7 @@ extension ServiceError {
     static let internalError = ServiceError(.internalServerError, "INTERNAL_ERROR", "Internal server error")
 }
 
-// MARK: - Access token refusals (jwt.md, server side). None of them echoes the token.
+// MARK: - Access token refusals (server side). None of them echoes the token.
 
 extension ServiceError {
     static let accessTokenMissing = ServiceError(

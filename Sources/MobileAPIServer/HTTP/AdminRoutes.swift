@@ -17,55 +17,56 @@ struct AdminRoutes: Sendable {
 
         admin.post("applications") { request, _ in try await createApplication(request) }
         admin.get("applications") { _, _ in
-            JSONResponse(.array(try await store.applications().map(\.json)))
+            JSONResponse(.array(try await store.applications.all().map(\.json)))
         }
         admin.get("applications/:code") { _, context in
-            let code = Self.parameter(context, "code")
-            guard let application = try await store.application(code) else { throw ServiceError.applicationNotFound(code) }
-            return JSONResponse(application.json)
+            JSONResponse(try await store.applications.existing(Self.parameter(context, "code")).json)
         }
         admin.patch("applications/:code") { request, context in try await patchApplication(request, context) }
         admin.put("applications/:code/base-url") { request, context in try await putBaseURL(request, context) }
 
         admin.post("applications/:code/keys") { _, context in
-            let key = try await store.createKey(applicationCode: Self.parameter(context, "code"))
+            let key = try await store.applications.createKey(applicationCode: Self.parameter(context, "code"))
             return JSONResponse(status: .created, ["keyId": .string(key.keyId), "secret": .string(key.secret)])
         }
         admin.get("applications/:code/keys") { _, context in
-            JSONResponse(.array(try await store.keys(applicationCode: Self.parameter(context, "code")).map(\.listingJSON)))
+            JSONResponse(.array(try await store.applications.keys(applicationCode: Self.parameter(context, "code")).map(\.listingJSON)))
         }
         admin.delete("applications/:code/keys/:keyId") { _, context in
-            let key = try await store.revokeKey(
+            let key = try await store.applications.revokeKey(
                 applicationCode: Self.parameter(context, "code"), keyId: Self.parameter(context, "keyId"))
             return JSONResponse(key.listingJSON)
         }
         admin.post("applications/:code/tokens") { request, context in try await mintToken(request, context) }
 
         admin.get("applications/:code/installations") { _, context in
-            JSONResponse(try await store.installations(applicationCode: Self.parameter(context, "code")))
+            JSONResponse(try await store.installations.all(applicationCode: Self.parameter(context, "code")))
         }
         admin.get("applications/:code/people") { _, context in
-            JSONResponse(try await store.people(applicationCode: Self.parameter(context, "code")))
+            JSONResponse(try await store.users.people(applicationCode: Self.parameter(context, "code")))
         }
         admin.get("applications/:code/people/:externalUserId") { _, context in
             JSONResponse(
-                try await store.person(
+                try await store.users.person(
                     applicationCode: Self.parameter(context, "code"),
                     externalUserId: Self.parameter(context, "externalUserId")))
         }
         admin.patch("applications/:code/people/:externalUserId") { request, context in
             let changes = try UserChanges(try await request.jsonObjectBody(limit: Limits.bodyBytes), scope: .user)
             return JSONResponse(
-                try await store.patchPerson(
+                try await store.users.patchPerson(
                     applicationCode: Self.parameter(context, "code"),
                     externalUserId: Self.parameter(context, "externalUserId"), changes: changes))
         }
         admin.delete("applications/:code/people/:externalUserId") { _, context in
-            try await store.deletePerson(
+            try await store.users.deletePerson(
                 applicationCode: Self.parameter(context, "code"),
                 externalUserId: Self.parameter(context, "externalUserId"))
             return JSONResponse(.object(JSONObject()))
         }
+
+        AdminEventRoutes(store: store).register(on: admin)
+        AdminInboxRoutes(store: store).register(on: admin)
 
         admin.get("requests") { request, _ in
             let since = request.uri.queryParameters.get("since").flatMap { Int($0) } ?? 0
@@ -124,7 +125,7 @@ struct AdminRoutes: Sendable {
             }
             code = text
         }
-        let application = try await store.createApplication(
+        let application = try await store.applications.create(
             code: code, name: try Self.name(reader), authorization: try Self.authorization(reader))
         return JSONResponse(status: .created, application.json)
     }
@@ -132,7 +133,7 @@ struct AdminRoutes: Sendable {
     func patchApplication(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
         let reader = FieldReader(try await request.jsonObjectBody(limit: Limits.bodyBytes))
         try reader.rejectUnknown(allowed: ["name", "userDataAuthorization"], readOnly: ["code"])
-        let application = try await store.updateApplication(
+        let application = try await store.applications.update(
             Self.parameter(context, "code"), name: try Self.name(reader), authorization: try Self.authorization(reader))
         return JSONResponse(application.json)
     }
@@ -146,7 +147,7 @@ struct AdminRoutes: Sendable {
             throw ServiceError.requestFormatInvalid("baseUrl is required (null clears it)")
         }
         let baseUrl = value.isNull ? nil : try Validate.baseURL(value, field: "baseUrl")
-        return JSONResponse(try await store.setBaseURL(Self.parameter(context, "code"), baseUrl).json)
+        return JSONResponse(try await store.applications.setBaseURL(Self.parameter(context, "code"), baseUrl).json)
     }
 
     // MARK: Tokens
@@ -167,16 +168,16 @@ struct AdminRoutes: Sendable {
             }
             lifetime = seconds
         }
-        guard try await store.application(code) != nil else { throw ServiceError.applicationNotFound(code) }
+        _ = try await store.applications.existing(code)
         let key: SecretKeyRecord
         if let value = reader.value("keyId"), !value.isNull {
             let keyId = try Validate.string(value, field: "keyId")
-            guard let found = try await store.activeKey(applicationCode: code, keyId: keyId) else {
+            guard let found = try await store.applications.activeKey(applicationCode: code, keyId: keyId) else {
                 throw ServiceError.keyNotFound(keyId)
             }
             key = found
         } else {
-            guard let newest = try await store.newestActiveKey(applicationCode: code) else { throw ServiceError.noActiveKey }
+            guard let newest = try await store.applications.newestActiveKey(applicationCode: code) else { throw ServiceError.noActiveKey }
             key = newest
         }
         let token = try UserDataToken.mint(

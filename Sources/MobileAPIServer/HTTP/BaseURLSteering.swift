@@ -16,7 +16,7 @@ actor ResolvedApplication {
 }
 
 /// Adds `New-Base-URL: <url>` to every Mobile API response of an application that has a
-/// dynamic base URL (`mobile-api.md`): the native SDKs switch to it and persist it. This
+/// dynamic base URL (docs/mmserver.md): the native SDKs switch to it and persist it. This
 /// is how the service moves an application to another data centre; here it lets a test
 /// move a client between two local servers.
 struct BaseURLMiddleware: RouterMiddleware {

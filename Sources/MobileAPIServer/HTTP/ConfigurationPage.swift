@@ -102,189 +102,51 @@ enum ConfigurationPage {
 
           <h2>Installations</h2>
           <table data-testid="installations"><thead><tr><th>Push registration ID</th><th>External user ID</th><th>OS</th><th>Primary</th></tr></thead><tbody id="installations"></tbody></table>
+
+          <h2>Custom event definitions</h2>
+          <p>An event names its definition by ID; with <code>validate=true</code> an event whose definition, property
+          names or value types do not match is refused, without it the event is kept aside as invalid.</p>
+          <details id="new-definition">
+            <summary>New event definition</summary>
+            <p>
+              <input type="text" id="definition-id" data-testid="definition-id" placeholder="definition ID, e.g. purchase">
+              <input type="text" id="definition-name" data-testid="definition-name" placeholder="name (the ID if empty)">
+            </p>
+            <table><thead><tr><th>Property name</th><th>Type</th><th></th></tr></thead><tbody id="definition-properties"></tbody></table>
+            <p>
+              <button id="add-property" data-testid="add-property">Add property</button>
+              <button id="create-definition" data-testid="create-definition">Create definition</button>
+            </p>
+          </details>
+          <table data-testid="definitions"><thead><tr><th>Definition ID</th><th>Name</th><th>Properties</th><th></th></tr></thead><tbody id="definitions"></tbody></table>
+
+          <h2>Custom events</h2>
+          <p>
+            <label>Person's external user ID (empty: everyone):
+              <input type="text" id="events-person" data-testid="events-person"></label>
+            <button id="load-events" data-testid="load-events">Show events</button>
+          </p>
+          <table data-testid="events"><thead><tr><th>Definition</th><th>Date</th><th>Person</th><th>Properties</th><th>State</th><th>Received</th></tr></thead><tbody id="events"></tbody></table>
+
+          <h2>Inbox</h2>
+          <p>
+            <label>External user ID: <input type="text" id="inbox-user" data-testid="inbox-user"></label>
+            <button id="load-inbox" data-testid="load-inbox">Show inbox</button>
+          </p>
+          <p>
+            <input type="text" id="inbox-title" data-testid="inbox-title" placeholder="title">
+            <input type="text" id="inbox-body" data-testid="inbox-body" placeholder="body">
+            <input type="text" id="inbox-topic" data-testid="inbox-topic" placeholder="topic (default)">
+          </p>
+          <p><textarea id="inbox-payload" data-testid="inbox-payload" rows="3" cols="60" placeholder="custom payload: a JSON object (optional)"></textarea></p>
+          <p><button id="put-inbox" data-testid="put-inbox">Put into inbox</button></p>
+          <p id="inbox-counts" data-testid="inbox-counts"></p>
+          <table data-testid="inbox"><thead><tr><th>Sent</th><th>Title</th><th>Body</th><th>Topic</th><th>Custom payload</th><th>Seen</th></tr></thead><tbody id="inbox"></tbody></table>
           <p><button id="refresh" data-testid="refresh">Refresh</button></p>
         </section>
 
         <script>
-        'use strict';
-        let token = new URLSearchParams(location.hash.slice(1)).get('token') || '';
-        const $ = (id) => document.getElementById(id);
-
-        function show(message, kind) {
-          const status = $('status');
-          status.textContent = message;
-          status.className = kind || '';
-        }
-
-        async function api(method, path, body) {
-          const response = await fetch(path, {
-            method,
-            headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          });
-          const text = await response.text();
-          let data = null;
-          try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
-          if (!response.ok) {
-            const error = data && data.requestError && data.requestError.serviceException;
-            throw new Error(error ? error.messageId + ': ' + error.text : 'HTTP ' + response.status);
-          }
-          return data;
-        }
-
-        function cell(row, text, className) {
-          const td = document.createElement('td');
-          td.textContent = text === undefined || text === null ? '' : String(text);
-          if (className) td.className = className;
-          row.appendChild(td);
-          return td;
-        }
-
-        function fill(tbody, items, render) {
-          tbody.replaceChildren();
-          for (const item of items) {
-            const row = document.createElement('tr');
-            render(row, item);
-            tbody.appendChild(row);
-          }
-          if (items.length === 0) {
-            const row = document.createElement('tr');
-            cell(row, 'none yet').colSpan = 6;
-            tbody.appendChild(row);
-          }
-        }
-
-        const selected = () => $('application').value;
-        const path = (suffix) => '/admin/applications/' + encodeURIComponent(selected()) + suffix;
-
-        async function loadApplications(select) {
-          const applications = await api('GET', '/admin/applications');
-          const list = $('application');
-          list.replaceChildren();
-          for (const application of applications) {
-            const option = document.createElement('option');
-            option.value = application.code;
-            option.textContent = application.name + ' (' + application.code + ')';
-            list.appendChild(option);
-          }
-          if (select) list.value = select;
-          await loadApplication();
-        }
-
-        async function loadApplication() {
-          $('new-key').hidden = true;
-          const has = selected() !== '';
-          for (const id of ['settings', 'create-key']) $(id).hidden = !has;
-          if (!has) {
-            $('application-code').textContent = '';
-            for (const id of ['keys', 'people', 'installations']) fill($(id), [], () => {});
-            show('Create an application profile to begin.');
-            return;
-          }
-          const application = await api('GET', path(''));
-          $('application-code').textContent = application.code;
-          for (const input of document.querySelectorAll('input[name=setting]')) {
-            input.checked = input.value === application.userDataAuthorization;
-          }
-          await Promise.all([loadKeys(), loadPeople(), loadInstallations()]);
-        }
-
-        async function loadKeys() {
-          const keys = await api('GET', path('/keys'));
-          fill($('keys'), keys, (row, key) => {
-            row.dataset.keyId = key.keyId;
-            cell(row, key.keyId, 'mono');
-            cell(row, key.createdAt);
-            cell(row, key.revoked ? 'revoked' : 'active');
-            const td = cell(row, '');
-            if (!key.revoked) {
-              const button = document.createElement('button');
-              button.textContent = 'Revoke';
-              button.dataset.testid = 'revoke-' + key.keyId;
-              button.addEventListener('click', () => run(async () => {
-                await api('DELETE', path('/keys/' + encodeURIComponent(key.keyId)));
-                await loadKeys();
-                show('Key ' + key.keyId + ' revoked.', 'ok');
-              }));
-              td.appendChild(button);
-            }
-          });
-        }
-
-        async function loadPeople() {
-          const people = await api('GET', path('/people'));
-          fill($('people'), people, (row, person) => {
-            cell(row, person.externalUserId || '(anonymous)', 'mono');
-            cell(row, person.type);
-            cell(row, [person.firstName, person.middleName, person.lastName].filter(Boolean).join(' '));
-            cell(row, (person.emails || []).map((e) => e.address).join(', '));
-            cell(row, (person.phones || []).map((p) => p.number).join(', '));
-            cell(row, (person.instances || []).length);
-          });
-        }
-
-        async function loadInstallations() {
-          const installations = await api('GET', path('/installations'));
-          fill($('installations'), installations, (row, installation) => {
-            cell(row, installation.pushRegId, 'mono');
-            cell(row, installation.externalUserId || '(anonymous)', 'mono');
-            cell(row, [installation.os, installation.osVersion].filter(Boolean).join(' '));
-            cell(row, installation.isPrimary ? 'yes' : '');
-          });
-        }
-
-        async function run(action) {
-          try { await action(); } catch (error) { show(error.message, 'error'); }
-        }
-
-        $('application').addEventListener('change', () => run(loadApplication));
-        $('refresh').addEventListener('click', () => run(loadApplication));
-        $('create-application').addEventListener('click', () => run(async () => {
-          const body = {};
-          if ($('new-code').value.trim()) body.code = $('new-code').value.trim();
-          if ($('new-name').value.trim()) body.name = $('new-name').value.trim();
-          const application = await api('POST', '/admin/applications', body);
-          $('new-code').value = ''; $('new-name').value = '';
-          await loadApplications(application.code);
-          show('Application ' + application.code + ' created.', 'ok');
-        }));
-        $('settings').addEventListener('submit', (event) => {
-          event.preventDefault();
-          run(async () => {
-            const checked = document.querySelector('input[name=setting]:checked');
-            if (!checked) return;
-            const application = await api('PATCH', path(''), { userDataAuthorization: checked.value });
-            show('Saved: ' + application.userDataAuthorization + '.', 'ok');
-          });
-        });
-        $('create-key').addEventListener('click', () => run(async () => {
-          const key = await api('POST', path('/keys'));
-          $('new-key-id').textContent = key.keyId;
-          $('new-key-secret').textContent = key.secret;
-          await loadKeys();
-          $('new-key').hidden = false;
-          show('Key created.', 'ok');
-        }));
-        $('token-button').addEventListener('click', () => {
-          token = $('token-input').value.trim();
-          start();
-        });
-
-        function start() {
-          if (!token) { $('login').hidden = false; $('main').hidden = true; return; }
-          run(async () => {
-            try {
-              await loadApplications();
-            } catch (error) {
-              $('login').hidden = false;
-              $('main').hidden = true;
-              throw error;
-            }
-            $('login').hidden = true;
-            $('main').hidden = false;
-          });
-        }
-        start();
+        \#(ConfigurationPageScript.source)
         </script>
         </body>
         </html>

@@ -3,10 +3,10 @@ import HTTPTypes
 import Hummingbird
 import JSON
 
-/// The Mobile API of `mobile-api.md`: installations, users, personalize, depersonalize.
+/// The Mobile API (docs/mmserver.md): installations, users, personalize, depersonalize.
 struct MobileRoutes: Sendable {
     let store: ServerStore
-    let verifier: AccessTokenVerifier
+    let callers: MobileCallers
     let address: ListeningAddress
 
     func register(on router: Router<ServerRequestContext>) {
@@ -24,48 +24,48 @@ struct MobileRoutes: Sendable {
     // MARK: Installations (App auth only)
 
     func register(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let application = try await appApplication(request, context)
+        let application = try await callers.appApplication(request, context)
         let code = application.code
         let changes = try InstallationChanges(try await request.jsonObjectBody(limit: Limits.bodyBytes), pushRegId: nil)
-        return JSONResponse(status: .created, try await store.register(applicationCode: code, changes: changes))
+        return JSONResponse(status: .created, try await store.installations.register(applicationCode: code, changes: changes))
     }
 
     func installation(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let (_, installation) = try await appCaller(request, context)
+        let (_, installation) = try await callers.appCaller(request, context)
         return JSONResponse(installation.json)
     }
 
     func patchInstallation(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let (_, installation) = try await appCaller(request, context)
+        let (_, installation) = try await callers.appCaller(request, context)
         let body = try await request.jsonObjectBody(limit: Limits.bodyBytes)
         let changes = try InstallationChanges(body, pushRegId: installation.pushRegId)
-        return JSONResponse(try await store.patchInstallation(installation.pushRegId, changes: changes))
+        return JSONResponse(try await store.installations.patch(installation.pushRegId, changes: changes))
     }
 
     func depersonalize(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let (_, installation) = try await appCaller(request, context)
-        try await store.depersonalize(installation.pushRegId)
+        let (_, installation) = try await callers.appCaller(request, context)
+        try await store.installations.depersonalize(installation.pushRegId)
         return JSONResponse(.object(JSONObject()))
     }
 
     // MARK: User data (App or Bearer, per the application's setting)
 
     func user(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let access = try await userDataCaller(request, context)
-        return JSONResponse(try await store.user(pushRegId: access.installation.pushRegId, caller: access.caller))
+        let access = try await callers.userDataCaller(request, context)
+        return JSONResponse(try await store.users.user(pushRegId: access.installation.pushRegId, caller: access.caller))
     }
 
     func patchUser(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let access = try await userDataCaller(request, context)
+        let access = try await callers.userDataCaller(request, context)
         let changes = try UserChanges(try await request.jsonObjectBody(limit: Limits.bodyBytes), scope: .user)
         return JSONResponse(
-            try await store.patchUser(
+            try await store.users.patchUser(
                 pushRegId: access.installation.pushRegId, changes: changes, caller: access.caller,
                 authorization: access.application.userDataAuthorization))
     }
 
     func personalize(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let access = try await userDataCaller(request, context)
+        let access = try await callers.userDataCaller(request, context)
         let query = request.uri.queryParameters
         let options = PersonalizeOptions(
             forceDepersonalize: try Self.flag(query.get("forceDepersonalize"), name: "forceDepersonalize"),
@@ -82,7 +82,7 @@ struct MobileRoutes: Sendable {
             attributes = try UserChanges(object, scope: .attributes, prefix: "userAttributes.")
         }
         return JSONResponse(
-            try await store.personalize(
+            try await store.personalization.personalize(
                 pushRegId: access.installation.pushRegId, identity: identity, attributes: attributes, options: options,
                 caller: access.caller, authorization: access.application.userDataAuthorization))
     }
@@ -93,7 +93,7 @@ struct MobileRoutes: Sendable {
     /// URL this request reached the server at (what the service answers for an
     /// application it does not move).
     func baseURL(_ request: Request, _ context: ServerRequestContext) async throws -> JSONResponse {
-        let application = try await appApplication(request, context)
+        let application = try await callers.appApplication(request, context)
         if let baseUrl = application.baseUrl { return JSONResponse(["baseUrl": .string(baseUrl)]) }
         let authority: String
         if let given = request.head.authority {
@@ -103,67 +103,6 @@ struct MobileRoutes: Sendable {
             authority = address.host + port
         }
         return JSONResponse(["baseUrl": .string("http://\(authority)")])
-    }
-
-    // MARK: Who is calling
-
-    /// `App <code>` naming an application: registration and the base URL.
-    func appApplication(_ request: Request, _ context: ServerRequestContext) async throws -> ApplicationRecord {
-        guard case .app(let code) = try Credentials(request) else { throw ServiceError.appAuthorizationRequired }
-        guard let application = try await store.application(code) else { throw ServiceError.invalidApplicationCode }
-        await context.application.resolved(application)
-        return application
-    }
-
-    static func pushRegId(_ context: ServerRequestContext) -> String {
-        let raw = context.parameters.get("pushRegId") ?? ""
-        return raw.removingPercentEncoding ?? raw
-    }
-
-    static func callerHeader(_ request: Request) -> String? {
-        request.headers[.pushRegistrationId]
-    }
-
-    /// Installation endpoints: `App <code>` of the application owning the installation.
-    func appCaller(
-        _ request: Request, _ context: ServerRequestContext
-    ) async throws -> (ApplicationRecord, InstallationRecord) {
-        let credentials = try Credentials(request)
-        guard case .app = credentials else { throw ServiceError.appAuthorizationRequired }
-        let resolved = try await store.resolve(
-            pushRegId: Self.pushRegId(context), credentials: credentials, caller: Self.callerHeader(request))
-        await context.application.resolved(resolved.0)
-        return resolved
-    }
-
-    struct UserDataAccess {
-        var application: ApplicationRecord
-        var installation: InstallationRecord
-        var caller: UserDataCaller
-    }
-
-    /// User-data endpoints: the application's setting decides, then a Bearer token is
-    /// verified (all but its subject, which the operation compares to the user it acts on).
-    func userDataCaller(_ request: Request, _ context: ServerRequestContext) async throws -> UserDataAccess {
-        let credentials = try Credentials(request)
-        let (application, installation) = try await store.resolve(
-            pushRegId: Self.pushRegId(context), credentials: credentials, caller: Self.callerHeader(request))
-        await context.application.resolved(application)
-        switch (application.userDataAuthorization, credentials) {
-        case (.disallowAll, _):
-            throw ServiceError.userDataRestricted
-        case (.jwtOnly, .app):
-            throw ServiceError.accessTokenMissing
-        case (.allowAll, .app):
-            return UserDataAccess(application: application, installation: installation, caller: .app)
-        case (_, .bearer(let token)):
-            let store = self.store
-            let code = application.code
-            let subject = try await verifier.verify(token, application: application) { keyId in
-                try await store.activeKey(applicationCode: code, keyId: keyId)
-            }
-            return UserDataAccess(application: application, installation: installation, caller: .token(subject: subject))
-        }
     }
 
     /// `true`/`false`, or absent/empty for `false`.

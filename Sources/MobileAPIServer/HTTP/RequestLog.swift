@@ -95,6 +95,11 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ServiceError {
             return try error.response(from: request, context: context)
+        } catch let error as StoreError {
+            if case .inconsistent(let detail) = error {
+                context.logger.error("Inconsistent data", metadata: ["detail": "\(detail)", "path": "\(request.uri.path)"])
+            }
+            return try ServiceError(error).response(from: request, context: context)
         } catch let error as HTTPError {
             let serviceError: ServiceError =
                 switch error.status {

@@ -93,6 +93,58 @@ enum ServerDatabase {
         migrator.registerMigration("v2-application-baseUrl") { db in
             try db.execute(sql: "ALTER TABLE application ADD COLUMN baseUrl TEXT")
         }
+        // Custom event definitions and the events received.
+        migrator.registerMigration("v3-custom-events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE eventDefinition (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        applicationCode TEXT NOT NULL REFERENCES application(code) ON DELETE CASCADE,
+                        definitionId TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        properties TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL
+                    );
+                    CREATE UNIQUE INDEX eventDefinition_unique ON eventDefinition(applicationCode, definitionId);
+                    CREATE TABLE customEvent (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        applicationCode TEXT NOT NULL REFERENCES application(code) ON DELETE CASCADE,
+                        definitionId TEXT NOT NULL,
+                        date TEXT NOT NULL,
+                        properties TEXT NOT NULL,
+                        pushRegId TEXT NOT NULL,
+                        personId INTEGER NOT NULL,
+                        externalUserId TEXT,
+                        valid BOOLEAN NOT NULL,
+                        invalidReason TEXT,
+                        receivedAt DATETIME NOT NULL
+                    );
+                    CREATE INDEX customEvent_application ON customEvent(applicationCode);
+                    CREATE INDEX customEvent_person ON customEvent(personId);
+                    """)
+        }
+        // Inboxes: messages per application and external user id.
+        migrator.registerMigration("v4-inbox") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE inboxMessage (
+                        messageId TEXT PRIMARY KEY NOT NULL,
+                        applicationCode TEXT NOT NULL REFERENCES application(code) ON DELETE CASCADE,
+                        externalUserId TEXT NOT NULL,
+                        title TEXT,
+                        body TEXT NOT NULL,
+                        topic TEXT NOT NULL,
+                        sound TEXT,
+                        vibrate BOOLEAN NOT NULL,
+                        silent BOOLEAN NOT NULL,
+                        customPayload TEXT NOT NULL,
+                        sentTimestamp INTEGER NOT NULL,
+                        seen BOOLEAN NOT NULL,
+                        seenTimestamp INTEGER
+                    );
+                    CREATE INDEX inboxMessage_inbox ON inboxMessage(applicationCode, externalUserId, sentTimestamp);
+                    """)
+        }
         return migrator
     }
 }

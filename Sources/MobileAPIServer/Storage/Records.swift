@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Who may read and change user data through the Mobile API: the application
-/// profile's security setting of `jwt.md`.
+/// profile's security setting (docs/mmserver.md, "User-data authorization").
 public enum UserDataAuthorization: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
     /// `App <code>` is enough; a Bearer token, if sent, must still be valid.
     case allowAll = "ALLOW_ALL"

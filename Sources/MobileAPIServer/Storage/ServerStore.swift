@@ -2,27 +2,43 @@ import Foundation
 import GRDB
 import JSON
 
-/// The server's data: applications, keys, people and installations in SQLite.
+/// The server's data in SQLite, one store per responsibility over one database.
 ///
 /// Every operation is one transaction, so a check (is this email taken? does the token's
 /// `sub` match this person?) and the change it guards cannot be separated by another
 /// request. Operations render their JSON inside the transaction for the same reason.
+/// Failures are ``StoreError``s; the routes decide what HTTP makes of them.
 public final class ServerStore: Sendable {
+    let applications: ApplicationStore
+    let installations: InstallationStore
+    let users: UserStore
+    let personalization: PersonalizeStore
+    let events: EventStore
+    let inbox: InboxStore
+
+    init(_ location: DatabaseLocation, now: @escaping @Sendable () -> Date) throws {
+        let database = StoreDatabase(writer: try ServerDatabase.open(location), now: now)
+        applications = ApplicationStore(database: database)
+        installations = InstallationStore(database: database)
+        users = UserStore(database: database)
+        personalization = PersonalizeStore(database: database)
+        events = EventStore(database: database)
+        inbox = InboxStore(database: database)
+    }
+}
+
+/// The database and the clock every store shares.
+struct StoreDatabase: Sendable {
     let writer: any DatabaseWriter
     let now: @Sendable () -> Date
 
-    init(_ location: DatabaseLocation, now: @escaping @Sendable () -> Date) throws {
-        self.writer = try ServerDatabase.open(location)
-        self.now = now
-    }
-
-    /// Runs `body` in a write transaction, turning a unique-index violation that slipped
-    /// past the explicit checks into the Mobile API's merge conflict.
+    /// Runs `body` in a write transaction. A unique-index violation that slipped past the
+    /// explicit checks is an identity another person holds.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await writer.write(body)
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            throw ServiceError.userMergeInterrupted
+            throw StoreError.identityTaken
         }
     }
 
@@ -81,5 +97,11 @@ extension PersonRecord {
 extension InstallationRecord {
     var attributeObject: JSONObject {
         JSONValue.parseStored(attributes).objectValue ?? JSONObject()
+    }
+}
+
+enum Timestamp {
+    static func iso8601(_ date: Date) -> String {
+        date.formatted(.iso8601)
     }
 }

@@ -140,7 +140,7 @@ final class CoreHarness: @unchecked Sendable {
     /// cannot await. Both get SIGTERM at once (each shuts down gracefully on it), so they
     /// are on their way out even if the test process exits next, as it may after the last
     /// test; the exits are awaited, and the state directory removed, on a thread of its
-    /// own rather than in a task the process might never run.
+    /// own (never the cooperative pool's) rather than in a task the process might never run.
     func terminate() {
         let core = self.core
         let server = ownsServer ? self.server : nil
@@ -149,7 +149,7 @@ final class CoreHarness: @unchecked Sendable {
         server?.terminate()
         Thread {
             core.waitUntilExitBlocking()
-            server?.stop()
+            server?.waitUntilExitBlocking()
             try? FileManager.default.removeItem(at: stateDirectory)
         }.start()
     }
@@ -158,7 +158,7 @@ final class CoreHarness: @unchecked Sendable {
     func stop() async {
         try? core.closeInput()
         _ = try? await core.waitForExit()
-        if ownsServer { server.stop() }
+        if ownsServer { await server.stop() }
         try? FileManager.default.removeItem(at: stateDirectory)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestSupport
 
 /// A running `mmcore`, spoken to the way a wrapper does: JSON lines on its stdin, JSON
 /// lines read back from its stdout, its stderr kept for inspection.
@@ -23,13 +24,18 @@ final class CoreProcess: @unchecked Sendable {
     }
 
     private let process = Process()
-    private let input = Pipe()
+    /// mmcore's stdin: writes never block the test, even when mmcore stops reading.
+    private let input: PipeWriter
+    private let output = Pipe()
+    private let errors = Pipe()
     private let stdoutLines = LineQueue()
+    private let exit = ExitWatch<Exit>()
+    /// The ends of stdout and stderr: the exit status can come before the last bytes are
+    /// read (a pipe buffer's worth, such as the end of `--print-schema`).
+    private let outputsEnded = (stdout: ExitWatch<Bool>(), stderr: ExitWatch<Bool>())
     private let lock = NSLock()
     private var stdoutBytes: [UInt8] = []
     private var stderrBytes: [UInt8] = []
-    private var exit: Exit?
-    private var exitWaiters: [CheckedContinuation<Exit, Never>] = []
     private var eventsSeen: [JSONValue] = []
     private var consumedEvents: [JSONValue] = []
     private var otherMessagesSeen: [JSONValue] = []
@@ -67,33 +73,55 @@ final class CoreProcess: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
+        let stdin = Pipe()
+        process.standardInput = stdin
         process.standardOutput = output
         process.standardError = errors
-        process.terminationHandler = { [weak self] process in
+        let exit = exit
+        process.terminationHandler = { process in
             ChildProcesses.exited(process.processIdentifier)
-            self?.exited(Exit(status: process.terminationStatus, exited: process.terminationReason == .exit))
+            exit.record(Exit(status: process.terminationStatus, exited: process.terminationReason == .exit))
         }
-        try process.run()
+        // The writer owns a close-on-exec copy of the write end (no later child inherits
+        // it, so closing it is mmcore's end of input); the pipe's own is closed at once.
+        let writeEnd = fcntl(stdin.fileHandleForWriting.fileDescriptor, F_DUPFD_CLOEXEC, 0)
+        guard writeEnd >= 0 else { throw Failure(description: "cannot duplicate mmcore's stdin: errno \(errno)") }
+        input = PipeWriter(descriptor: writeEnd)
+        do {
+            try process.run()
+        } catch {
+            input.close()
+            throw error
+        }
         ChildProcesses.started(process)
+        try? stdin.fileHandleForWriting.close()
 
+        // Each stream is read on a thread of its own, which keeps its pipe (and so the
+        // descriptor it reads) alive until the end.
         let lines = stdoutLines
-        Self.pump(output.fileHandleForReading) { [weak self] chunk in
+        let ended = outputsEnded
+        let output = output
+        let errors = errors
+        readLinesOnThread(output.fileHandleForReading.fileDescriptor) { [weak self] chunk in
             self?.lock.withLock { self?.stdoutBytes += chunk }
-        } lines: { line in
+        } line: { line in
             lines.push(line)
         } end: {
-            lines.end()
+            withExtendedLifetime(output) { lines.end() }
+            ended.stdout.record(true)
         }
-        Self.pump(errors.fileHandleForReading) { [weak self] chunk in
+        readLinesOnThread(errors.fileHandleForReading.fileDescriptor) { [weak self] chunk in
             self?.lock.withLock { self?.stderrBytes += chunk }
+        } line: { _ in
+        } end: {
+            withExtendedLifetime(errors) {}
+            ended.stderr.record(true)
         }
     }
 
     deinit {
         if process.isRunning { process.terminate() }
+        input.close()
     }
 
     var processIdentifier: Int32 { process.processIdentifier }
@@ -105,8 +133,10 @@ final class CoreProcess: @unchecked Sendable {
         try sendBytes(Array((line + "\n").utf8))
     }
 
+    /// Hands `bytes` to mmcore's stdin after everything sent before; returns at once even
+    /// when mmcore is not reading. Throws once mmcore's stdin is gone.
     func sendBytes(_ bytes: [UInt8]) throws {
-        try input.fileHandleForWriting.write(contentsOf: Data(bytes))
+        try input.write(bytes)
     }
 
     func sendJSON(_ value: JSONValue) throws {
@@ -115,10 +145,14 @@ final class CoreProcess: @unchecked Sendable {
 
     /// The next line of stdout, as text.
     func readLine(timeout: Duration = .seconds(10)) async throws -> String {
-        guard let line = try await stdoutLines.next(timeout: timeout) else {
-            throw Failure(description: "stdout ended; stderr:\n\(standardError)")
+        let line: [UInt8]?
+        do {
+            line = try await stdoutLines.next(timeout: timeout)
+        } catch {
+            throw Failure(description: "no line on stdout within \(timeout); stderr:\n\(standardError)")
         }
-        return line
+        guard let line else { throw Failure(description: "stdout ended; stderr:\n\(standardError)") }
+        return String(decoding: line, as: UTF8.self)
     }
 
     /// The next message on stdout, parsed.
@@ -203,7 +237,7 @@ final class CoreProcess: @unchecked Sendable {
 
     /// Closes mmcore's stdin (end of input).
     func closeInput() throws {
-        try input.fileHandleForWriting.close()
+        input.close()
     }
 
     /// Sends SIGKILL: the process ends at once, whatever it was doing.
@@ -223,32 +257,21 @@ final class CoreProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Waits for the process to end.
+    /// Waits for the process to end (without holding a thread).
     func waitForExit(timeout: Duration = .seconds(15)) async throws -> Exit {
-        try await withThrowingTaskGroup(of: Exit.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let done: Exit? = self.lock.withLock {
-                        if let exit = self.exit { return exit }
-                        self.exitWaiters.append(continuation)
-                        return nil
-                    }
-                    if let done { continuation.resume(returning: done) }
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw Failure(description: "mmcore did not exit within \(timeout); stderr:\n\(self.standardError)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        guard let exit = await exit.wait(timeout: timeout) else {
+            throw Failure(description: "mmcore did not exit within \(timeout); stderr:\n\(standardError)")
         }
+        // Whatever it wrote before exiting is read before the exit counts.
+        _ = await outputsEnded.stdout.wait(timeout: .seconds(5))
+        _ = await outputsEnded.stderr.wait(timeout: .seconds(5))
+        return exit
     }
 
     /// Every stdout line not read yet, up to the end of stdout.
     func remainingLines(timeout: Duration = .seconds(15)) async throws -> [String] {
         var lines: [String] = []
-        while let line = try await stdoutLines.next(timeout: timeout) { lines.append(line) }
+        while let line = try await stdoutLines.next(timeout: timeout) { lines.append(String(decoding: line, as: UTF8.self)) }
         return lines
     }
 
@@ -257,113 +280,4 @@ final class CoreProcess: @unchecked Sendable {
 
     /// Everything written to stderr so far.
     var standardError: String { lock.withLock { String(decoding: stderrBytes, as: UTF8.self) } }
-
-    private func exited(_ exit: Exit) {
-        let waiters = lock.withLock {
-            self.exit = exit
-            defer { exitWaiters = [] }
-            return exitWaiters
-        }
-        for waiter in waiters { waiter.resume(returning: exit) }
-    }
-
-    /// Reads `handle` to its end on a thread of its own, handing on chunks and lines.
-    private static func pump(
-        _ handle: FileHandle, chunk: @escaping @Sendable ([UInt8]) -> Void,
-        lines: @escaping @Sendable (String) -> Void = { _ in }, end: @escaping @Sendable () -> Void = {}
-    ) {
-        let thread = Thread {
-            var pending: [UInt8] = []
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                let bytes = [UInt8](data)
-                chunk(bytes)
-                pending += bytes
-                var start = pending.startIndex
-                while let newline = pending[start...].firstIndex(of: 0x0A) {
-                    lines(String(decoding: pending[start..<newline], as: UTF8.self))
-                    start = newline + 1
-                }
-                pending.removeSubrange(..<start)
-            }
-            if !pending.isEmpty { lines(String(decoding: pending, as: UTF8.self)) }
-            end()
-        }
-        thread.start()
-    }
-}
-
-/// Lines handed out one at a time, each wait bounded by a deadline.
-final class LineQueue: @unchecked Sendable {
-    // @unchecked: all state is guarded by `lock`.
-    private let lock = NSLock()
-    private var lines: [String] = []
-    private var head = 0
-    private var ended = false
-    private var waiter: (token: Int, continuation: CheckedContinuation<String?, any Error>)?
-    private var tokens = 0
-    /// Deadlines that passed before their wait began.
-    private var expired: Set<Int> = []
-
-    func push(_ line: String) {
-        let waiting: CheckedContinuation<String?, any Error>? = lock.withLock {
-            if let waiter {
-                self.waiter = nil
-                return waiter.continuation
-            }
-            lines.append(line)
-            return nil
-        }
-        waiting?.resume(returning: line)
-    }
-
-    func end() {
-        let waiting: CheckedContinuation<String?, any Error>? = lock.withLock {
-            ended = true
-            defer { waiter = nil }
-            return waiter?.continuation
-        }
-        waiting?.resume(returning: nil)
-    }
-
-    /// The next line; `nil` when the stream ended and everything was handed out.
-    func next(timeout: Duration) async throws -> String? {
-        let token = lock.withLock {
-            tokens += 1
-            return tokens
-        }
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            self.expire(token)
-        }
-        defer { timer.cancel() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let ready: Result<String?, any Error>? = lock.withLock {
-                if head < lines.count {
-                    defer { head += 1 }
-                    return .success(lines[head])
-                }
-                if ended { return .success(nil) }
-                if expired.remove(token) != nil {
-                    return .failure(CoreProcess.Failure(description: "no line on stdout within the timeout"))
-                }
-                waiter = (token, continuation)
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
-    }
-
-    private func expire(_ token: Int) {
-        let waiting: CheckedContinuation<String?, any Error>? = lock.withLock {
-            guard let waiter, waiter.token == token else {
-                expired.insert(token)
-                return nil
-            }
-            self.waiter = nil
-            return waiter.continuation
-        }
-        waiting?.resume(throwing: CoreProcess.Failure(description: "no line on stdout within the timeout"))
-    }
 }

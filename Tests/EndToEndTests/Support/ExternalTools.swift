@@ -21,6 +21,8 @@ enum ExternalTools {
     static let selenium = pythonHas("selenium")
     static let jsonschema = pythonHas("jsonschema")
     static let datamodelCodeGenerator = pythonHas("datamodel_code_generator")
+    /// The third-party OpenRPC tools the schema must load in, at the versions scripts/setup pins.
+    static let openRPCTools = pythonHas("openrpc, openrpcclientgenerator, tabella")
 
     /// The test runs when `available`, or always under CI (where it then fails at `#require`).
     static func runs(_ available: Bool) -> Bool { available || isCI }

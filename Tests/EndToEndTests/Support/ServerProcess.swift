@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Synchronization
+import TestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -10,7 +11,7 @@ import FoundationNetworking
 ///
 /// ```swift
 /// let server = try await ServerProcess.start()          // --port 0 --in-memory
-/// defer { server.stop() }
+/// defer { server.terminate() }                         // or `await server.stop()`
 /// let app = try await server.createApplication(authorization: "JWT_ONLY")
 /// let token = try ServerProcess.mintToken(kid: app.keyId, secret: app.secret, applicationCode: app.code, sub: "alice")
 /// let (status, body) = try await server.mobile("GET", "/mobile/1/appinstance/\(id)/user", auth: "Bearer \(token)")
@@ -29,12 +30,14 @@ final class ServerProcess: Sendable {
     /// The server's stderr (its logs).
     let logFile: URL
     private let process: Process
+    private let exit: ExitWatch<Int32>
 
-    private init(url: URL, adminToken: String, logFile: URL, process: Process) {
+    private init(url: URL, adminToken: String, logFile: URL, process: Process, exit: ExitWatch<Int32>) {
         self.url = url
         self.adminToken = adminToken
         self.logFile = logFile
         self.process = process
+        self.exit = exit
     }
 
     deinit {
@@ -59,67 +62,70 @@ final class ServerProcess: Sendable {
         let log = try FileHandle(forWritingTo: logFile)
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { ChildProcesses.exited($0.processIdentifier) }
+        let exit = ExitWatch<Int32>()
+        process.terminationHandler = { process in
+            ChildProcesses.exited(process.processIdentifier)
+            exit.record(process.terminationStatus)
+        }
         try process.run()
         ChildProcesses.started(process)
         try? log.close()  // the child has its own copy
 
-        let line = try await firstLine(of: stdout.fileHandleForReading, process: process, timeout: timeout, logFile: logFile)
+        // stdout is read to its end on a thread of its own (the server never blocks on a
+        // full pipe); the first line is the URL.
+        let output = LineQueue()
+        readLinesOnThread(stdout.fileHandleForReading.fileDescriptor, line: { output.push($0) }) {
+            withExtendedLifetime(stdout) { output.end() }
+        }
+        let line: String
+        do {
+            guard let first = try await output.next(timeout: timeout) else {
+                throw Failure(description: "mmserver exited before printing its URL. stderr:\n\(contentsOf(logFile))")
+            }
+            line = String(decoding: first, as: UTF8.self)
+        } catch is LineTimeout {
+            process.terminate()
+            throw Failure(description: "mmserver printed no URL within \(timeout). stderr:\n\(contentsOf(logFile))")
+        }
         guard let url = URL(string: line), line.hasPrefix("http://") else {
             process.terminate()
             throw Failure(description: "mmserver's first line is not a URL: \(line)")
         }
-        return ServerProcess(url: url, adminToken: adminToken, logFile: logFile, process: process)
+        return ServerProcess(url: url, adminToken: adminToken, logFile: logFile, process: process, exit: exit)
     }
 
-    /// Sends SIGTERM and waits for the process to exit; returns its exit status.
+    /// Sends SIGTERM and waits (without holding a thread) for the process to exit;
+    /// returns its exit status. A server that has not exited within `timeout` gets
+    /// SIGKILL, and the test a failure to see (status -1).
     @discardableResult
-    func stop() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+    func stop(timeout: Duration = .seconds(30)) async -> Int32 {
+        terminate()
+        if let status = await exit.wait(timeout: timeout) { return status }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        _ = await exit.wait(timeout: .seconds(10))
+        return -1
     }
 
-    /// Sends SIGTERM without waiting (the server shuts down gracefully on it).
+    /// Sends SIGTERM without waiting (the server shuts down gracefully on it): for a
+    /// `defer`, which cannot await. A server still running at the test process's exit is
+    /// killed then (``ChildProcesses``).
     func terminate() {
         if process.isRunning { process.terminate() }
     }
 
+    /// Blocks the calling thread until the process has ended: only from a thread of the
+    /// caller's own, never the cooperative pool the tests share.
+    func waitUntilExitBlocking() {
+        process.waitUntilExit()
+    }
+
     var isRunning: Bool { process.isRunning }
+
+    var processIdentifier: Int32 { process.processIdentifier }
 
     /// The server's stderr so far.
     func log() -> String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-    }
-
-    /// Reads up to the first newline on a background thread, bounded by `timeout`.
-    private static func firstLine(
-        of handle: FileHandle, process: Process, timeout: Duration, logFile: URL
-    ) async throws -> String {
-        let result = Mutex<String?>(nil)
-        let reader = Thread {
-            var bytes: [UInt8] = []
-            while true {
-                let chunk = handle.readData(ofLength: 1)
-                guard let byte = chunk.first else { break }
-                if byte == UInt8(ascii: "\n") { break }
-                bytes.append(byte)
-            }
-            result.withLock { $0 = String(decoding: bytes, as: UTF8.self) }
-        }
-        reader.start()
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let line = result.withLock({ $0 }) {
-                if line.isEmpty {
-                    throw Failure(description: "mmserver exited before printing its URL. stderr:\n\(contentsOf(logFile))")
-                }
-                return line
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        process.terminate()
-        throw Failure(description: "mmserver printed no URL within \(timeout). stderr:\n\(contentsOf(logFile))")
     }
 
     private static func contentsOf(_ file: URL) -> String {

@@ -1,5 +1,7 @@
+import Synchronization
 import JSON
 import Logging
+import TestSupport
 import Testing
 
 @testable import JSONRPC
@@ -15,57 +17,12 @@ struct TestTimeout: Error, CustomStringConvertible {
     var description: String { "timed out waiting for \(what)" }
 }
 
-/// Lines arriving from somewhere, handed out one at a time with a deadline.
-actor LineInbox {
-    private var lines: [[UInt8]] = []
-    private var ended = false
-    private var waiter: (token: Int, continuation: CheckedContinuation<[UInt8]?, any Error>)?
-    private var nextToken = 0
-
-    func push(_ line: [UInt8]) {
-        if let waiter {
-            self.waiter = nil
-            waiter.continuation.resume(returning: line)
-        } else {
-            lines.append(line)
-        }
-    }
-
-    func end() {
-        ended = true
-        if let waiter {
-            self.waiter = nil
-            waiter.continuation.resume(returning: nil)
-        }
-    }
-
-    /// The next line, or `nil` once the source ended and everything was handed out.
-    func next(timeout: Duration) async throws -> [UInt8]? {
-        if !lines.isEmpty { return lines.removeFirst() }
-        if ended { return nil }
-        nextToken += 1
-        let token = nextToken
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            self.expire(token)
-        }
-        defer { timer.cancel() }
-        return try await withCheckedThrowingContinuation { waiter = (token, $0) }
-    }
-
-    private func expire(_ token: Int) {
-        guard let waiter, waiter.token == token else { return }
-        self.waiter = nil
-        waiter.continuation.resume(throwing: TestTimeout(what: "a line"))
-    }
-}
-
 private func closeDescriptor(_ fd: Int32) { close(fd) }
 
 /// A descriptor closed at most once (a second `close` could hit a reused number).
 final class Descriptor: Sendable {
     let fd: Int32
-    private let isClosed = Locked(false)
+    private let isClosed = Mutex(false)
 
     init(_ fd: Int32) { self.fd = fd }
 
@@ -80,16 +37,17 @@ final class Descriptor: Sendable {
 
 /// A ``Connection`` served in-process over two pipes, with the client's ends in hand.
 ///
-/// Only the write ends are ever closed: a reader thread may still be about to call
-/// read(2) on a read end, and must never find its number reused by another test. The
-/// two read ends per test are left to the process's exit.
+/// The client writes through a ``PipeWriter``: a connection that stops reading (at its
+/// in-flight limit, or broken) never blocks the test's thread. Only the write ends are
+/// ever closed: a reader thread may still be about to call read(2) on a read end, and
+/// must never find its number reused by another test. The two read ends per test are
+/// left to the process's exit.
 final class PipedConnection: Sendable {
     let connection: Connection
-    private let clientWrite: Descriptor
+    private let clientWrite: PipeWriter
     private let serverWrite: Descriptor
-    private let inbox = LineInbox()
+    private let inbox = LineQueue()
     private let serving: Task<Void, Never>
-    private let pumping: Task<Void, Never>
 
     init(options: Connection.Options = .init(), register: (inout MethodRegistry) -> Void) {
         StandardStreams.ignoreBrokenPipe()
@@ -98,7 +56,7 @@ final class PipedConnection: Sendable {
         precondition(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
         let serverRead = toServer[0]
         let clientRead = fromServer[0]
-        clientWrite = Descriptor(toServer[1])
+        clientWrite = PipeWriter(descriptor: toServer[1])
         serverWrite = Descriptor(fromServer[1])
 
         var logger = Logger(label: "test")
@@ -109,15 +67,9 @@ final class PipedConnection: Sendable {
         register(&registry)
         serving = Task { [registry] in await connection.serve(registry) }
 
-        let reader = LineReader(fileDescriptor: clientRead, maxLineBytes: 64 * 1024 * 1024)
-        reader.start()
+        // The client's reader thread hands each line straight to the inbox.
         let inbox = inbox
-        pumping = Task {
-            for await event in reader.events {
-                if case .line(let bytes) = event { await inbox.push(bytes) }
-            }
-            await inbox.end()
-        }
+        readLinesOnThread(clientRead, line: { inbox.push($0) }, end: { inbox.end() })
     }
 
     deinit {
@@ -130,18 +82,17 @@ final class PipedConnection: Sendable {
         sendBytes(Array((line + "\n").utf8))
     }
 
+    /// Hands `bytes` to the connection's input, after everything sent before; returns at
+    /// once even when the connection is not reading.
     func sendBytes(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(clientWrite.fd, buffer.baseAddress! + offset, buffer.count - offset)
-                precondition(written > 0, "write to the connection failed")
-                offset += written
-            }
+        do {
+            try clientWrite.write(bytes)
+        } catch {
+            Issue.record("writing to the connection failed: \(error)")
         }
     }
 
-    /// Ends the connection's input (EOF).
+    /// Ends the connection's input (EOF) after everything sent before.
     func closeInput() {
         clientWrite.close()
     }

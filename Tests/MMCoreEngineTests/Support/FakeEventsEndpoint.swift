@@ -86,7 +86,7 @@ final class FakeEventsEndpoint: Sendable {
     }
 }
 
-extension Harness {
+extension SessionHarness {
     var eventsPath: String { directory.stateDirectory + "/events.json" }
 
     var eventsFile: JSONValue? {

@@ -6,7 +6,7 @@ import UserDataJWT
 
 /// A session wired to the fake Mobile API, a temporary state directory, a settable
 /// clock and an event recorder.
-struct Harness {
+struct SessionHarness {
     let directory = TemporaryDirectory()
     let api = FakeMobileAPI()
     let events = EventRecorder()

@@ -3,24 +3,18 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import JSON
-import Synchronization
+import TestSupport
 
 @testable import MobileAPIServer
-
-/// A clock tests can move: tokens are judged against it.
-final class TestClock: Sendable {
-    private let current = Mutex(Date())
-    var now: Date { current.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
 
 /// One in-process server (in-memory database unless told otherwise) and a way to talk to it.
 struct Harness: Sendable {
     static let adminToken = "test-admin-token"
     let server: MobileAPIServer
+    /// The server's now, which tests move: tokens are judged against it.
     let clock: TestClock
 
-    init(database: DatabaseLocation = .inMemory, clock: TestClock = TestClock()) throws {
+    init(database: DatabaseLocation = .inMemory, clock: TestClock = TestClock(startingAt: Date())) throws {
         self.clock = clock
         self.server = try MobileAPIServer(
             configuration: .init(database: database, adminToken: Self.adminToken, now: { clock.now }))

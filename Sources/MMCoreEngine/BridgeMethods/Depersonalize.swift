@@ -1,9 +1,0 @@
-/// `depersonalize()`: detaches the person from this installation; `"success"` or `"pending"`.
-public struct Depersonalize: BridgeMethod {
-    public static let name = "depersonalize"
-    public static let parameterNames: [String] = []
-
-    public init(arguments: BridgeArguments) {}
-
-    public func admit(on session: isolated Session) -> Admitted { session.admitDepersonalize() }
-}

@@ -1,9 +1,0 @@
-/// `fetchInstallation()`: this installation from the server; refreshes the local copy.
-public struct FetchInstallation: BridgeMethod {
-    public static let name = "fetchInstallation"
-    public static let parameterNames: [String] = []
-
-    public init(arguments: BridgeArguments) {}
-
-    public func admit(on session: isolated Session) -> Admitted { session.admitFetchInstallation() }
-}

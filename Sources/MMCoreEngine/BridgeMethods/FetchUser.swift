@@ -1,9 +1,0 @@
-/// `fetchUser()`: the user from the server; refreshes the local copy.
-public struct FetchUser: BridgeMethod {
-    public static let name = "fetchUser"
-    public static let parameterNames: [String] = []
-
-    public init(arguments: BridgeArguments) {}
-
-    public func admit(on session: isolated Session) -> Admitted { session.admitFetchUser() }
-}
