@@ -5,11 +5,7 @@ import Testing
 /// Custom events end to end: mmcore against a live mmserver's
 /// `POST /mobile/1/appinstance/{id}/user/events/custom?validate=`, checked on the server
 /// through its admin API (`/admin/applications/{code}/event-definitions` and `/events`).
-///
-/// **Runs once mmserver serves that route** (it is added to the server on its own
-/// branch): until `Sources/MobileAPIServer` mentions it, the suite is disabled rather
-/// than failing.
-@Suite(.serialized, .enabled(if: MMServerSources.servesCustomEvents, "needs mmserver's custom events route"))
+@Suite(.serialized)
 struct CustomEventsEndToEndTests {
     static let route = "/user/events/custom"
     static let fastRetries: JSONObject = ["retryBaseDelaySeconds": 0.2, "retryMaxDelaySeconds": 1]
@@ -192,20 +188,5 @@ struct CustomEventsEndToEndTests {
         let copies = Dictionary(stored.map { ($0, 1) }, uniquingKeysWith: +)
         #expect(copies.values.allSatisfy { $0 <= 1 + kills }, "copies: \(copies)")
         #expect(harness.core.events.allSatisfy { $0["params"]?["eventName"] != "customEventsDropped" })
-    }
-}
-
-/// What the server's sources say, read before any test runs.
-enum MMServerSources {
-    /// Whether the server's sources have the events route (grep, so the check is cheap
-    /// and made before any process starts).
-    static var servesCustomEvents: Bool {
-        let sources = CoreProcess.packageRoot.appendingPathComponent("Sources/MobileAPIServer")
-        guard let files = FileManager.default.enumerator(atPath: sources.path) else { return false }
-        for case let name as String in files where name.hasSuffix(".swift") {
-            let text = (try? String(contentsOf: sources.appendingPathComponent(name), encoding: .utf8)) ?? ""
-            if text.contains("events/custom") || text.contains("\"custom\"") { return true }
-        }
-        return false
     }
 }
