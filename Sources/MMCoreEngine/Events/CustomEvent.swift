@@ -2,7 +2,7 @@ import JSON
 
 /// What an app submitted, checked once at the edge: a definition made in the portal and
 /// its properties in the form they are sent (see ``EventProperties``). Not stamped yet:
-/// the session stamps it with the time of the call when it admits it.
+/// ``EventsService`` stamps it with the time of the call when it is admitted.
 public struct CustomEventInput: Sendable, Equatable {
     let definitionId: String
     let properties: JSONObject?

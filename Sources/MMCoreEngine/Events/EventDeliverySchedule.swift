@@ -1,7 +1,7 @@
 /// When held events are sent: after a quiet period once the app stops submitting, at
 /// the latest a while after the first of them, and after a backoff when a delivery
-/// failed transiently. A pure value on the monotonic clock; the session arms one timer
-/// at the instant it returns.
+/// failed transiently. A pure value on the monotonic clock; ``EventsService`` arms one
+/// timer at the instant it returns.
 ///
 /// The natives wait 2 s (iOS, restarted by each event) and 5 s (Android, a throttle);
 /// we take iOS's quiet period and bound it, so an app that submits without pause still

@@ -1,8 +1,8 @@
 import JSON
 
 /// The events accepted by `submitEvent` and not delivered yet, oldest first, and the
-/// person boundaries between them. A pure value: the outbox persists it
-/// (``EventQueueFile``) and the session sends what ``nextBatch()`` says.
+/// person boundaries between them. A pure value: ``HeldEvents`` persists it
+/// (``EventQueueFile``) and ``EventsService`` sends what ``nextBatch()`` says.
 ///
 /// **Boundaries.** The Mobile API attributes an event to the person its installation
 /// belongs to *when the event arrives*. So a `personalize` or `depersonalize` opens a
