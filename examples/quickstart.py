@@ -150,6 +150,20 @@ def main():
                        f"the core sent requestUserDataJwt {provider_calls[-1] if provider_calls else '(none)'}")
             demo.check(user.get("middleName") == "King", "the call went through with the fresh token")
 
+            demo.step("the inbox: a message put into ada's inbox, fetched with her token, marked seen")
+            _, put = server.admin("POST", f"/admin/applications/{app_code}/inbox/ada",
+                                  {"title": "Welcome", "body": "Hello, Ada", "topic": "news"})
+            message_id = (put or {}).get("messageId")
+            inbox_token = mint(mmserver, key_id, secret, app_code, "ada", 300)
+            page = core.call("fetchInboxMessages", [inbox_token, "ada", {"topic": "news"}])
+            demo.check(page.get("countUnread") == 1 and [m.get("messageId") for m in page.get("messages", [])] == [message_id],
+                       f"fetched 1 unread message ({message_id}) with the inbox token")
+            demo.check(core.call("setInboxMessagesSeen", ["ada", [message_id]]) == [message_id], "marked seen")
+            page = core.call("fetchInboxMessages", [inbox_token, "ada", None])
+            demo.check(page.get("countUnread") == 0, "the server counts it seen")
+            bobs = mint(mmserver, key_id, secret, app_code, "bob", 300)
+            demo.expect_error(lambda: core.call("fetchInboxMessages", [bobs, "ada", None]), "JWT_TOKEN_SUBJECT_MISMATCH")
+
             demo.step("submitEvent: one event of each property kind, on disk before the answer, sent in a batch")
             event = {"definitionId": "purchase", "properties": {
                 "item": "book", "price": 12.5, "gift": True,

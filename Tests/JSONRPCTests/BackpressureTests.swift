@@ -73,7 +73,7 @@ struct BackpressureTests {
             peer.closeInput()
         }
         #expect(writing)
-        try await peer.finished(timeout: .seconds(30))
+        try await peer.finished()
         try expectEachEchoAnsweredOnce(try await peer.remainingLines(), count: count)
         let peak = await probe.peak
         #expect(peak <= 8, "\(peak) handlers ran at once with a limit of 8")

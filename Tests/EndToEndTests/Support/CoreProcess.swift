@@ -29,10 +29,10 @@ final class CoreProcess: @unchecked Sendable {
     private let output = Pipe()
     private let errors = Pipe()
     private let stdoutLines = LineQueue()
-    private let exit = ExitWatch<Exit>()
+    private let exit = Awaited<Exit>()
     /// The ends of stdout and stderr: the exit status can come before the last bytes are
     /// read (a pipe buffer's worth, such as the end of `--print-schema`).
-    private let outputsEnded = (stdout: ExitWatch<Bool>(), stderr: ExitWatch<Bool>())
+    private let outputsEnded = (stdout: Awaited<Bool>(), stderr: Awaited<Bool>())
     private let lock = NSLock()
     private var stdoutBytes: [UInt8] = []
     private var stderrBytes: [UInt8] = []

@@ -30,9 +30,9 @@ final class ServerProcess: Sendable {
     /// The server's stderr (its logs).
     let logFile: URL
     private let process: Process
-    private let exit: ExitWatch<Int32>
+    private let exit: Awaited<Int32>
 
-    private init(url: URL, adminToken: String, logFile: URL, process: Process, exit: ExitWatch<Int32>) {
+    private init(url: URL, adminToken: String, logFile: URL, process: Process, exit: Awaited<Int32>) {
         self.url = url
         self.adminToken = adminToken
         self.logFile = logFile
@@ -62,7 +62,7 @@ final class ServerProcess: Sendable {
         let log = try FileHandle(forWritingTo: logFile)
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        let exit = ExitWatch<Int32>()
+        let exit = Awaited<Int32>()
         process.terminationHandler = { process in
             ChildProcesses.exited(process.processIdentifier)
             exit.record(process.terminationStatus)

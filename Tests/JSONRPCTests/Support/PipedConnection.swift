@@ -114,8 +114,10 @@ final class PipedConnection: Sendable {
         return try await next()
     }
 
-    /// Waits for `serve` to return (after the input ended or `shutdown()`).
-    func finished(timeout: Duration = .seconds(10)) async throws {
+    /// Waits for `serve` to return (after the input ended or `shutdown()`). The limit is for a deadlock, not for speed: a flood of
+    /// a thousand requests beside the whole suite on a loaded two-core machine can take
+    /// more than ten seconds.
+    func finished(timeout: Duration = .seconds(45)) async throws {
         let serving = serving
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await serving.value }

@@ -8,6 +8,8 @@ import Foundation
     import Darwin
 #endif
 
+import TestSupport
+
 @testable import MMCoreEngine
 
 // Helpers for the tests that turn the state directory against its owner: links,
@@ -73,63 +75,6 @@ func makeFIFO(at path: String) {
     precondition(mkfifo(path, 0o600) == 0, "mkfifo failed")
 }
 
-/// The outcome of a blocking call run on a thread of its own, awaited without holding a
-/// thread of the cooperative pool.
-final class ThreadOutcome<Value: Sendable>: Sendable {
-    private struct State {
-        var value: Value?
-        var waiter: (token: Int, continuation: CheckedContinuation<Value?, Never>)?
-        var tokens = 0
-        /// Deadlines that passed before their wait began.
-        var expired: Set<Int> = []
-    }
-
-    private let state = Locked(State())
-
-    func finish(_ value: Value) {
-        let waiter = state.withLock { state in
-            state.value = value
-            defer { state.waiter = nil }
-            return state.waiter?.continuation
-        }
-        waiter?.resume(returning: value)
-    }
-
-    /// The value if the call finished within `timeout`, else `nil`. One wait at a time.
-    func value(within timeout: Duration) async -> Value? {
-        let token = state.withLock { state in
-            state.tokens += 1
-            return state.tokens
-        }
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            self.expire(token)
-        }
-        defer { timer.cancel() }
-        return await withCheckedContinuation { continuation in
-            let ready: Value?? = state.withLock { state in
-                if let value = state.value { return .some(value) }
-                if state.expired.remove(token) != nil { return .some(nil) }
-                state.waiter = (token, continuation)
-                return .none
-            }
-            if case .some(let value) = ready { continuation.resume(returning: value) }
-        }
-    }
-
-    private func expire(_ token: Int) {
-        let waiter = state.withLock { state -> CheckedContinuation<Value?, Never>? in
-            guard let waiter = state.waiter, waiter.token == token else {
-                state.expired.insert(token)
-                return nil
-            }
-            state.waiter = nil
-            return waiter.continuation
-        }
-        waiter?.resume(returning: nil)
-    }
-}
-
 /// Runs `body` on a thread of its own and waits at most `seconds` for it, so a call
 /// that blocks forever (an `open` on a FIFO) fails the test instead of hanging it, and
 /// the wait holds no thread other tests need. After a timeout, `rescue` is run to
@@ -137,11 +82,11 @@ final class ThreadOutcome<Value: Sendable>: Sendable {
 func runBounded<Value: Sendable>(
     seconds: Double, rescue: @escaping @Sendable () -> Void, _ body: @escaping @Sendable () -> Value
 ) async -> Value? {
-    let outcome = ThreadOutcome<Value>()
-    Thread { outcome.finish(body()) }.start()
-    if let value = await outcome.value(within: .seconds(seconds)) { return value }
+    let outcome = Awaited<Value>()
+    Thread { outcome.record(body()) }.start()
+    if let value = await outcome.wait(timeout: .seconds(seconds)) { return value }
     rescue()
-    _ = await outcome.value(within: .seconds(30))
+    _ = await outcome.wait(timeout: .seconds(30))
     return nil
 }
 

@@ -1,12 +1,12 @@
 import Synchronization
 
-/// How a child process ended, awaited without holding a thread: the process's
-/// termination handler records the end and resumes every waiter.
+/// A value recorded once (how a child process ended, what a blocking call on a thread
+/// of its own returned) and awaited with a deadline, without holding a thread.
 ///
-/// `Process.waitUntilExit()` would block the calling thread, and a test calling it from
-/// async code holds one of the cooperative pool's threads (two on a two-core machine)
-/// and stalls every other test in the process.
-final class ExitWatch<Outcome: Sendable>: Sendable {
+/// `Process.waitUntilExit()` or a semaphore would block the calling thread, and a test
+/// doing that from async code holds one of the cooperative pool's threads (two on a
+/// two-core machine) and stalls every other test in the process.
+public final class Awaited<Outcome: Sendable>: Sendable {
     private struct Waiter {
         let token: Int
         let continuation: CheckedContinuation<Outcome?, Never>
@@ -22,11 +22,13 @@ final class ExitWatch<Outcome: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// The end, once recorded.
-    var outcome: Outcome? { state.withLock { $0.outcome } }
+    public var outcome: Outcome? { state.withLock { $0.outcome } }
 
     /// Records the end (from the termination handler) and wakes the waiters.
-    func record(_ outcome: Outcome) {
+    public func record(_ outcome: Outcome) {
         let waiters = state.withLock { state in
             state.outcome = outcome
             defer { state.waiters = [] }
@@ -36,7 +38,7 @@ final class ExitWatch<Outcome: Sendable>: Sendable {
     }
 
     /// The end, or `nil` if it did not come within `timeout`.
-    func wait(timeout: Duration) async -> Outcome? {
+    public func wait(timeout: Duration) async -> Outcome? {
         let token = state.withLock { state in
             state.tokens += 1
             return state.tokens
