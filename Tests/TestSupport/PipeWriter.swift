@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -12,9 +12,11 @@ import Synchronization
 ///
 /// What fits in the pipe is written at once, so after ``write(_:)`` returns a reader
 /// that is reading has the bytes as before; the rest is written, in order, from a
-/// dispatch queue of its own. The caller never blocks: a test blocked in write(2) would
-/// hold one of the few threads of Swift's cooperative pool, and stall every other test
-/// in the process with it.
+/// thread of its own. The caller never blocks: a test blocked in write(2) would hold one
+/// of the few threads of Swift's cooperative pool, and stall every other test in the
+/// process with it. Not a dispatch queue either: a drain can wait as long as a test
+/// keeps its reader stuck, and libdispatch's few worker threads also deliver the
+/// in-process core's callbacks.
 public final class PipeWriter: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -31,7 +33,6 @@ public final class PipeWriter: Sendable {
 
     private let descriptor: Int32
     private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "PipeWriter")
 
     /// Takes ownership of `descriptor` (closed by ``close()``) and makes it non-blocking.
     public init(descriptor: Int32) {
@@ -69,7 +70,7 @@ public final class PipeWriter: Sendable {
             }
             return false
         }
-        if startDrain { queue.async { self.drain() } }
+        if startDrain { Thread { self.drain() }.start() }
     }
 
     /// Closes the pipe (end of input for the reader) once everything written before has
