@@ -74,9 +74,6 @@ final class Authentication {
         if !providerEnabled { _ = try validatedToken() }
     }
 
-    /// Fails fast while paused.
-    func checkNotPaused() throws(MobileMessagingError) { try gate.check() }
-
     /// The token a JWT call goes out with, read when it is sent (a `setUserDataJwt` made
     /// while it waited applies). With the provider, a missing token or one expiring
     /// within the leeway is requested first; without an answer the call goes on as it

@@ -12,15 +12,6 @@ import Logging
 /// later writes nothing and announces nothing, so it cannot bring wiped data back.
 @EngineActor
 final class LocalState {
-    /// Whether a write must reach the disk before the caller is answered.
-    enum Durability {
-        /// The write holds a change only this file knows about (a queued change).
-        case durable
-        /// A copy of what the server already holds: ordered, synced with the next durable
-        /// write or at shutdown (see ``StateStore/Durability``).
-        case ordered
-    }
-
     private var store: StateStore?
     private var document: PersistedState
     private(set) var queue: SyncQueue
@@ -85,15 +76,15 @@ final class LocalState {
         // A user written before the setting was turned on must leave the file.
         if !persistsUser && document.user != nil { changed = true }
         self.persistsUser = persistsUser
-        if changed { try write(.durable) }
+        if changed { try write(.synced) }
     }
 
     /// Writes the state, or throws when it could not be.
-    func write(_ durability: Durability) throws(MobileMessagingError) {
+    func write(_ durability: StateStore.Durability) throws(MobileMessagingError) {
         guard let store else { return }
         var snapshot = document
         snapshot.pendingChanges = queue.changes
-        try store.save(snapshot, includeUser: persistsUser, durability: durability == .durable ? .synced : .ordered)
+        try store.save(snapshot, includeUser: persistsUser, durability: durability)
     }
 
     /// Writes a copy of what the server holds; a failure is logged, not thrown: the
@@ -198,7 +189,7 @@ final class LocalState {
         queue.enqueue(kind, own: own, body: body, now: now, nextAttemptAt: nextAttemptAt)
         if kind == .depersonalize { document.user = nil }
         do throws(MobileMessagingError) {
-            try write(.durable)
+            try write(.synced)
         } catch {
             (document, queue) = previous
             throw error
