@@ -66,7 +66,7 @@ class Demo:
 
 def build():
     """Builds both executables (a no-op when they are up to date) and returns their paths."""
-    say("Building mmcore and mmserver (the first build takes about 13 minutes on a 2-core machine; later ones seconds)…", "2")
+    say("Building mmcore and mmserver (the first build takes several minutes on a 2-core machine; later ones seconds)…", "2")
     for product in ("mmserver", "mmcore"):
         subprocess.run(["swift", "build", "--product", product], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL if os.environ.get("CI") else None)
